@@ -1,0 +1,19 @@
+"""Tests: PostgreSQL from DATABASE_URL (the private cluster of `make test`), strict templates."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-not-secret-parcours-0000000000000000000000")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("DATABASE_URL", "postgres://parcours@127.0.0.1:54329/parcours")
+
+from .base import *  # noqa: E402, F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# An unknown variable in a template is a bug: make it visible in tests.
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "!!INVALID:%s!!"  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

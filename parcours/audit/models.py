@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    READ = "read", _("Consultation")
+    CREATE = "create", _("Création")
+    UPDATE = "update", _("Modification")
+    BREAK_GLASS = "break_glass", _("Accès exceptionnel")
+    PRINT = "print", _("Impression")
+    LOGIN = "login", _("Connexion")
+    LOGIN_FAILED = "login_failed", _("Échec de connexion")
+
+
+class AuditEntry(models.Model):
+    """Append-only, tamper-evident log of reads and changes. Each entry stores the hash of the
+    previous one (`prev_hash`) and its own hash over its content and `prev_hash`; rewriting or
+    deleting an entry breaks the chain, which `manage.py audit_verify` reports."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True)
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, related_name="+")
+    fields = models.JSONField(default=list, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal d'audit")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["person", "-at"], name="audit_person_at_idx")]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OccupationsConfig(AppConfig):
+    name = "parcours.occupations"
+    label = "occupations"

@@ -1,0 +1,197 @@
+"""Permission-scoped reads of pathways. Every rule is a filter in SQL, never a Python loop over
+loaded rows; a pathway outside the reader's scope is indistinguishable from one that does not exist."""
+
+import datetime
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from parcours.organisations.enums import Role
+from parcours.organisations.models import Membership, TerritoryGrant
+
+from .enums import Orientation, PathwayStatus
+from .models import BreakGlassAccess, FollowUpMember, Pathway
+
+
+def _active_seat(membership: Membership):
+    return FollowUpMember.objects.filter(pathway=OuterRef("pk"), membership=membership, ended_at__isnull=True)
+
+
+def pathways_visible_to(*, membership: Membership | None, user=None) -> QuerySet[Pathway]:
+    """Pathways readable in full by this membership:
+    - as an active member of the follow-up group;
+    - as a chargé·e d'orientation holding an explicit territory grant on the pathway's
+      département, for pathways awaiting or under an orientation decision (open ones);
+    - a platform administrator (user) only through an unexpired break-glass access.
+    """
+    condition = Q(pk__in=[])
+    if membership is not None and membership.is_active:
+        condition = Q(Exists(_active_seat(membership)))
+        if membership.role == Role.CHARGE_ORIENTATION:
+            granted = TerritoryGrant.objects.filter(membership=membership, revoked_at__isnull=True).values(
+                "departement_id"
+            )
+            condition |= Q(departement_id__in=granted, status=PathwayStatus.OPEN)
+    if user is not None and user.is_superuser:
+        condition |= Q(
+            Exists(BreakGlassAccess.objects.filter(pathway=OuterRef("pk"), user=user, expires_at__gt=timezone.now()))
+        )
+    return Pathway.objects.filter(condition)
+
+
+def pathway_get_for(*, membership: Membership | None, user, pathway_id: int) -> Pathway:
+    """The pathway, with its person, if the reader may see it; 404 otherwise."""
+    pathway = (
+        pathways_visible_to(membership=membership, user=user)
+        .select_related("person", "person__commune", "departement")
+        .filter(pk=pathway_id)
+        .first()
+    )
+    if pathway is None:
+        raise Http404("Parcours introuvable.")
+    return pathway
+
+
+def active_seat(*, pathway: Pathway, membership: Membership | None) -> FollowUpMember | None:
+    if membership is None:
+        return None
+    return FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).first()
+
+
+def group_members(*, pathway: Pathway, include_ended: bool = False) -> QuerySet[FollowUpMember]:
+    qs = FollowUpMember.objects.filter(pathway=pathway).select_related("membership__user", "membership__organisation")
+    if not include_ended:
+        qs = qs.filter(ended_at__isnull=True)
+    return qs.order_by("-is_referent", "ended_at", "started_at")
+
+
+def current_referent(*, pathway: Pathway) -> FollowUpMember | None:
+    return (
+        FollowUpMember.objects.filter(pathway=pathway, is_referent=True, ended_at__isnull=True)
+        .select_related("membership__user", "membership__organisation")
+        .first()
+    )
+
+
+CASELOAD_SORTS = {
+    "nom": ("person__last_name", "person__first_name", "id"),
+    "-nom": ("-person__last_name", "-person__first_name", "-id"),
+    "activite": ("last_activity_at", "id"),
+    "-activite": ("-last_activity_at", "-id"),
+    "ouverture": ("opened_at", "id"),
+    "-ouverture": ("-opened_at", "-id"),
+}
+
+
+def caseload_for(
+    *,
+    membership: Membership,
+    role: str = "",
+    status: str = PathwayStatus.OPEN,
+    orientation: str = "",
+    query: str = "",
+    sort: str = "-activite",
+) -> QuerySet[Pathway]:
+    """My caseload: pathways where this membership holds an active seat (referent or member)."""
+    seats = FollowUpMember.objects.filter(membership=membership, ended_at__isnull=True)
+    if role == "referent":
+        seats = seats.filter(is_referent=True)
+    elif role == "membre":
+        seats = seats.filter(is_referent=False)
+    qs = Pathway.objects.filter(pk__in=seats.values("pathway_id"))
+    if status in PathwayStatus.values:
+        qs = qs.filter(status=status)
+    if orientation in Orientation.values:
+        qs = qs.filter(orientation=orientation)
+    query = query.strip()
+    if query:
+        for word in query.split()[:4]:
+            qs = qs.filter(Q(person__last_name__icontains=word) | Q(person__first_name__icontains=word))
+    referent_seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
+        "membership__user", "membership__organisation"
+    )
+    return (
+        qs.select_related("person", "person__commune")
+        .prefetch_related(Prefetch("members", queryset=referent_seats, to_attr="referent_seats"))
+        .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["-activite"]))
+    )
+
+
+def people_followed_by_organisation(*, membership: Membership) -> QuerySet[Pathway]:
+    """For a structure administrator: the pathways its members follow (who and who is referent),
+    to organise the work, never their contents."""
+    if membership.role != Role.ADMIN_STRUCTURE:
+        return Pathway.objects.none()
+    return (
+        Pathway.objects.filter(
+            status=PathwayStatus.OPEN,
+            members__membership__organisation_id=membership.organisation_id,
+            members__ended_at__isnull=True,
+        )
+        .distinct()
+        .select_related("person")
+        .order_by("person__last_name", "person__first_name", "id")
+    )
+
+
+def person_directory_lookup(
+    *, identifier: str = "", last_name: str = "", first_name: str = "", birth_date: datetime.date | None = None
+) -> QuerySet[Pathway]:
+    """What any professional of the territory may learn to coordinate: that a person has an open
+    pathway and who the referent is, found only by an exact identifier or by exact name and birth
+    date. Never a prefix search, never a count beyond the exact matches."""
+    identifier = identifier.strip().replace(" ", "").upper()
+    condition = Q(pk__in=[])
+    if identifier:
+        condition = (
+            Q(person__nir=identifier)
+            | Q(person__france_travail_id=identifier)
+            | Q(person__caf_number=identifier)
+            | Q(person__ofii_number=identifier)
+        )
+    elif last_name.strip() and first_name.strip() and birth_date:
+        condition = Q(
+            person__last_name__iexact=last_name.strip(),
+            person__first_name__iexact=first_name.strip(),
+            person__birth_date=birth_date,
+        )
+    referent_seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
+        "membership__user", "membership__organisation"
+    )
+    return (
+        Pathway.objects.filter(condition, status=PathwayStatus.OPEN, person__anonymised_at__isnull=True)
+        .select_related("person")
+        .prefetch_related(Prefetch("members", queryset=referent_seats, to_attr="referent_seats"))[:10]
+    )
+
+
+def orientation_queue(*, membership: Membership) -> QuerySet[Pathway]:
+    """For a chargé·e d'orientation: open pathways of granted départements awaiting a decision."""
+    if membership.role != Role.CHARGE_ORIENTATION:
+        return Pathway.objects.none()
+    return (
+        pathways_visible_to(membership=membership)
+        .filter(orientation=Orientation.PENDING, status=PathwayStatus.OPEN)
+        .select_related("person")
+        .order_by("opened_at", "id")
+    )
+
+
+def territory_aggregates(*, departement_code: str) -> dict:
+    """For a pilote territorial: counts only, never a person."""
+    qs = Pathway.objects.filter(departement_id=departement_code)
+    by_orientation = dict(
+        qs.filter(status=PathwayStatus.OPEN).values_list("orientation").annotate(n=Count("id")).order_by()
+    )
+    no_referent = (
+        qs.filter(status=PathwayStatus.OPEN)
+        .exclude(Exists(FollowUpMember.objects.filter(pathway=OuterRef("pk"), is_referent=True, ended_at__isnull=True)))
+        .count()
+    )
+    return {
+        "open": qs.filter(status=PathwayStatus.OPEN).count(),
+        "closed": qs.filter(status=PathwayStatus.CLOSED).count(),
+        "by_orientation": by_orientation,
+        "without_referent": no_referent,
+    }

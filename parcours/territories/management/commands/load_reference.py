@@ -1,0 +1,66 @@
+"""Load every reference dataset the platform needs (idempotent): départements, the communes of the
+demo département, the ROME subset, the diagnostic nomenclature."""
+
+import csv
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from parcours.diagnostics.enums import Theme
+from parcours.diagnostics.models import Situation
+from parcours.occupations.models import RomeJob
+from parcours.territories.models import Commune, Departement
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def read_csv(path: Path) -> list[dict]:
+    if not path.exists():
+        raise CommandError(f"Fichier de référence introuvable : {path}")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+class Command(BaseCommand):
+    help = "Charge les référentiels (départements, communes, sous-ensemble ROME, nomenclature du diagnostic)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        deps = read_csv(ROOT / "territories" / "data" / "departements.csv")
+        for row in deps:
+            Departement.objects.update_or_create(
+                code=row["code"], defaults={"name": row["name"], "region_code": row["region_code"]}
+            )
+        communes = read_csv(ROOT / "territories" / "data" / "communes_demo_44.csv")
+        existing = set(Commune.objects.values_list("insee_code", flat=True))
+        to_create, to_update = [], []
+        for row in communes:
+            commune = Commune(
+                insee_code=row["insee_code"],
+                name=row["name"],
+                departement_id=row["departement"],
+                postcodes=row["postcodes"].split(),
+                latitude=float(row["latitude"]) if row["latitude"] else None,
+                longitude=float(row["longitude"]) if row["longitude"] else None,
+            )
+            (to_update if commune.insee_code in existing else to_create).append(commune)
+        Commune.objects.bulk_create(to_create)
+        Commune.objects.bulk_update(to_update, ["name", "departement", "postcodes", "latitude", "longitude"])
+        rome = read_csv(ROOT / "occupations" / "data" / "rome_subset.csv")
+        for row in rome:
+            RomeJob.objects.update_or_create(
+                code=row["code"], defaults={"label": row["label"], "is_regulated": row["regulated"] == "1"}
+            )
+        situations = read_csv(ROOT / "diagnostics" / "data" / "situations.csv")
+        for position, row in enumerate(situations):
+            if row["theme"] not in Theme.values:
+                raise CommandError(f"Thème inconnu dans la nomenclature : {row['theme']} ({row['code']})")
+            # Existing situations keep an administrator's edits of label or activation.
+            Situation.objects.get_or_create(
+                code=row["code"], defaults={"theme": row["theme"], "label": row["label"], "position": position}
+            )
+        self.stdout.write(
+            f"Référentiels chargés : {len(deps)} départements, {len(communes)} communes, "
+            f"{len(rome)} fiches ROME, {len(situations)} situations."
+        )

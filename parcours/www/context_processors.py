@@ -1,0 +1,2 @@
+def parcours(request):
+    return {"current_membership": getattr(request, "membership", None)}

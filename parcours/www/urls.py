@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from .accounts import views as accounts_views
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", accounts_views.healthz, name="healthz"),
+    path("connexion/", accounts_views.LoginView.as_view(), name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organisation/", accounts_views.switch_organisation, name="switch_organisation"),
+    path("", include("parcours.www.caseload.urls")),
+    path("", include("parcours.www.people.urls")),
+    path("parcours/<int:pathway_id>/", include("parcours.www.pathways.urls")),
+    path("parcours/<int:pathway_id>/", include("parcours.www.diagnostics.urls")),
+    path("parcours/<int:pathway_id>/", include("parcours.www.plans.urls")),
+]
