@@ -10,7 +10,7 @@ from parcours.diagnostics.models import Situation
 from parcours.occupations.models import RomeJob
 from parcours.organisations.enums import OrganisationKind, Role
 from parcours.organisations.models import Membership, Organisation, TerritoryGrant
-from parcours.pathways.models import FollowUpMember, Pathway
+from parcours.pathways.models import Action, BreakGlassAccess, FollowUpMember, Goal, Pathway
 from parcours.people.enums import ConsentChannel, ConsentDecision, ConsentPurpose, DataCategory
 from parcours.people.models import Consent, Person
 from parcours.territories.models import Commune, Departement
@@ -184,3 +184,54 @@ class SituationFactory(DjangoModelFactory):
     code = factory.Sequence(lambda n: f"situation-{n}")
     theme = "logement"
     label = factory.Sequence(lambda n: f"Situation {n}")
+
+
+class GoalFactory(DjangoModelFactory):
+    class Meta:
+        model = Goal
+
+    pathway = factory.SubFactory(PathwayFactory)
+    theme = "emploi"
+    text = factory.Sequence(lambda n: f"Objectif {n}")
+    agreed_by_person = True
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ActionFactory(DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    goal = factory.SubFactory(GoalFactory)
+    text = factory.Sequence(lambda n: f"Action {n}")
+    created_by = factory.SubFactory(UserFactory)
+
+
+class BreakGlassAccessFactory(DjangoModelFactory):
+    class Meta:
+        model = BreakGlassAccess
+
+    pathway = factory.SubFactory(PathwayFactory)
+    user = factory.SubFactory(UserFactory, is_superuser=True)
+    reason = "Signalement d'un incident de sécurité sur ce dossier"
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=1))
+
+
+class AppointmentFactory(DjangoModelFactory):
+    class Meta:
+        model = "pathways.Appointment"
+
+    pathway = factory.SubFactory(PathwayFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    mode = "in_person"
+    with_member = factory.SubFactory(MembershipFactory)
+    subject = factory.Sequence(lambda n: f"Entretien {n}")
+
+
+class NoteFactory(DjangoModelFactory):
+    class Meta:
+        model = "pathways.Note"
+
+    pathway = factory.SubFactory(PathwayFactory)
+    author = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    text = factory.Sequence(lambda n: f"Note de suivi {n}")

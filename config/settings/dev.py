@@ -12,3 +12,6 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 from .base import *  # noqa: E402, F403
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Serve static files straight from the apps (no collectstatic outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

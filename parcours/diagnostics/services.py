@@ -1,6 +1,6 @@
 """Writes on diagnostics: a new version each time, never an edit of an earlier one."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -10,7 +10,7 @@ from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.organisations.models import Membership
 from parcours.people.enums import DataCategory
-from parcours.people.models import Person
+from parcours.people.models import Person, is_known_language
 from parcours.people.selectors import consented_categories
 
 from .enums import CECRL_ORDER, SENSITIVE_THEMES, AssessmentMethod, NeedLevel, Theme
@@ -40,7 +40,9 @@ def diagnostic_record(
 
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
-    Person.objects.select_for_update().filter(pk=person.pk).first()  # one version number at a time
+    if pathway.person_id != person.pk:
+        raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()  # one version number at a time
     categories = consented_categories(person=person, membership=membership)
     errors = {}
     unknown_themes = set(themes) - set(Theme.values)
@@ -58,6 +60,8 @@ def diagnostic_record(
             errors[f"note_{theme}"] = _("La note ne peut dépasser 2 000 caractères.")
     seen_languages = set()
     for index, lang in enumerate(languages):
+        if not is_known_language(lang.get("language")):
+            errors[f"language_{index}"] = _("Code de langue inconnu : %(code)s.") % {"code": lang.get("language")}
         if lang.get("level") not in CECRL_ORDER:
             errors[f"language_{index}"] = _("Niveau CECRL hors échelle (A1.1 à C2).")
         if lang.get("method") not in AssessmentMethod.values:
@@ -69,6 +73,8 @@ def diagnostic_record(
             errors[f"language_{index}"] = _("La date d'évaluation ne peut pas être dans le futur.")
     if interpreting_needed and not interpreting_language:
         errors["interpreting_language"] = _("Précisez la langue d'interprétariat.")
+    elif interpreting_needed and not is_known_language(interpreting_language):
+        errors["interpreting_language"] = _("Code de langue inconnu : %(code)s.") % {"code": interpreting_language}
     if len(summary) > 4000:
         errors["summary"] = _("La synthèse ne peut dépasser 4 000 caractères.")
     if errors:
@@ -145,7 +151,9 @@ def integration_contract_save(
 
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
-    contract = IntegrationContract.objects.select_for_update().filter(person=person).first()
+    if pathway.person_id != person.pk:
+        raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    contract = IntegrationContract.objects.select_for_update(no_key=True).filter(person=person).first()
     creating = contract is None
     contract = contract or IntegrationContract(person=person)
     changed = [f for f, v in values.items() if getattr(contract, f, None) != v]

@@ -3,7 +3,7 @@ loaded rows; a pathway outside the reader's scope is indistinguishable from one 
 
 import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -13,25 +13,41 @@ from parcours.organisations.models import Membership, TerritoryGrant
 from .enums import Orientation, PathwayStatus
 from .models import BreakGlassAccess, FollowUpMember, Pathway
 
+# The membership's own state is checked in SQL too: an in-memory membership may be stale, and a
+# deactivated organisation takes its members' access with it.
+_LIVE_MEMBERSHIP = {"membership__is_active": True, "membership__organisation__is_active": True}
+
 
 def _active_seat(membership: Membership):
-    return FollowUpMember.objects.filter(pathway=OuterRef("pk"), membership=membership, ended_at__isnull=True)
+    return FollowUpMember.objects.filter(
+        pathway=OuterRef("pk"), membership=membership, ended_at__isnull=True, **_LIVE_MEMBERSHIP
+    )
+
+
+def _seat_at_closure(membership: Membership):
+    """The seats that the closure of the pathway ended (ended_at == closed_at, see pathway_close)."""
+    return FollowUpMember.objects.filter(
+        pathway=OuterRef("pk"), membership=membership, ended_at=OuterRef("closed_at"), **_LIVE_MEMBERSHIP
+    )
 
 
 def pathways_visible_to(*, membership: Membership | None, user=None) -> QuerySet[Pathway]:
     """Pathways readable in full by this membership:
-    - as an active member of the follow-up group;
+    - as an active member of the follow-up group, or, once the pathway is closed, as a member of
+      the group at the time of closure (read-only: services refuse writes on closed pathways);
     - as a chargé·e d'orientation holding an explicit territory grant on the pathway's
       département, for pathways awaiting or under an orientation decision (open ones);
     - a platform administrator (user) only through an unexpired break-glass access.
     """
     condition = Q(pk__in=[])
     if membership is not None and membership.is_active:
-        condition = Q(Exists(_active_seat(membership)))
+        condition = Q(Exists(_active_seat(membership))) | Q(
+            Exists(_seat_at_closure(membership)), status=PathwayStatus.CLOSED
+        )
         if membership.role == Role.CHARGE_ORIENTATION:
-            granted = TerritoryGrant.objects.filter(membership=membership, revoked_at__isnull=True).values(
-                "departement_id"
-            )
+            granted = TerritoryGrant.objects.filter(
+                membership=membership, revoked_at__isnull=True, **_LIVE_MEMBERSHIP
+            ).values("departement_id")
             condition |= Q(departement_id__in=granted, status=PathwayStatus.OPEN)
     if user is not None and user.is_superuser:
         condition |= Q(
@@ -93,8 +109,12 @@ def caseload_for(
     query: str = "",
     sort: str = "-activite",
 ) -> QuerySet[Pathway]:
-    """My caseload: pathways where this membership holds an active seat (referent or member)."""
-    seats = FollowUpMember.objects.filter(membership=membership, ended_at__isnull=True)
+    """My caseload: pathways where this membership holds an active seat (referent or member), and
+    closed pathways where it held a seat at the time of closure."""
+    seats = FollowUpMember.objects.filter(
+        Q(ended_at__isnull=True) | Q(pathway__status=PathwayStatus.CLOSED, ended_at=F("pathway__closed_at")),
+        membership=membership,
+    )
     if role == "referent":
         seats = seats.filter(is_referent=True)
     elif role == "membre":
@@ -195,3 +215,29 @@ def territory_aggregates(*, departement_code: str) -> dict:
         "by_orientation": by_orientation,
         "without_referent": no_referent,
     }
+
+
+def territory_people_aggregates(*, departement_code: str) -> dict:
+    """For a pilote territorial: people with an open pathway in the département, counted by
+    protection status and by their latest assessed French level (CECRL). Counts only, never a
+    person; one query per breakdown whatever the size of the territory."""
+    from django.db.models import Subquery
+
+    from parcours.diagnostics.models import LanguageLevel
+
+    open_pathways = Pathway.objects.filter(
+        departement_id=departement_code, status=PathwayStatus.OPEN, person__anonymised_at__isnull=True
+    )
+    by_protection = dict(open_pathways.values_list("person__protection_status").annotate(n=Count("id")).order_by())
+    latest_french = (
+        LanguageLevel.objects.filter(diagnostic__person_id=OuterRef("person_id"), language="fr")
+        .order_by("-diagnostic__version")
+        .values("level")[:1]
+    )
+    by_french = dict(
+        open_pathways.annotate(french_level=Subquery(latest_french))
+        .values_list("french_level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {"by_protection_status": by_protection, "by_french_level": by_french}

@@ -66,10 +66,31 @@ def event_record(
 def _require_seat(*, pathway: Pathway, membership: Membership | None) -> FollowUpMember:
     if membership is None:
         raise PermissionDenied(_("Vous devez agir au nom d'une organisation."))
-    seat = FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).first()
+    seat = FollowUpMember.objects.filter(
+        pathway=pathway,
+        membership=membership,
+        ended_at__isnull=True,
+        membership__is_active=True,
+        membership__organisation__is_active=True,
+    ).first()
     if seat is None:
         raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent modifier ce parcours."))
     return seat
+
+
+def _reason_errors(reason: str, *, field: str = "reason", max_length: int = 300) -> dict:
+    """A reason longer than its column would fail in the database with an untranslated error:
+    refuse it with a French message instead."""
+    if len(reason.strip()) > max_length:
+        return {field: _("Ce motif ne peut dépasser %(n)s caractères.") % {"n": max_length}}
+    return {}
+
+
+# Row locks serialise writers without deadlocking them: they are FOR NO KEY UPDATE (`no_key=True`),
+# which does not block the KEY SHARE lock PostgreSQL takes on a row when another transaction
+# inserts a row pointing to it (an event on the pathway, an audit entry on the person); and they
+# name their own table (`of=("self",)`) so that a join does not also lock the person, the pathway
+# or the professional's membership.
 
 
 def _require_open(pathway: Pathway) -> None:
@@ -93,6 +114,9 @@ def member_name(membership: Membership) -> str:
 def pathway_open(*, person: Person, membership: Membership, acting_user, as_referent: bool = True) -> Pathway:
     """Open the person's pathway; the professional who opens it joins the group (as referent by
     default, when their role accompanies people)."""
+    # Lock the person so that two professionals opening at once are serialised: the second one
+    # gets the French message, not the unique index's IntegrityError.
+    Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()
     if Pathway.objects.filter(person=person, status=PathwayStatus.OPEN).exists():
         raise ValidationError(_("Cette personne a déjà un parcours en cours."))
     departement_id = person.commune.departement_id if person.commune_id else membership.organisation.departement_id
@@ -119,13 +143,17 @@ def pathway_open(*, person: Person, membership: Membership, acting_user, as_refe
 
 @transaction.atomic
 def pathway_close(*, pathway: Pathway, reason: str, membership: Membership, acting_user) -> Pathway:
-    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=pathway.pk)
     _require_open(pathway)
-    seat = _require_seat(pathway=pathway, membership=membership)
-    if not seat.is_referent and not _is_orientation_officer_for(pathway=pathway, membership=membership):
+    seat = FollowUpMember.objects.filter(
+        pathway=pathway, membership=membership, ended_at__isnull=True, membership__is_active=True
+    ).first()
+    if not (seat and seat.is_referent) and not _is_orientation_officer_for(pathway=pathway, membership=membership):
         raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut clore le parcours."))
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez le motif de clôture.")})
+    if errors := _reason_errors(reason):
+        raise ValidationError(errors)
     now = timezone.now()
     pathway.status, pathway.closed_at, pathway.closure_reason = PathwayStatus.CLOSED, now, reason.strip()
     pathway.save(update_fields=["status", "closed_at", "closure_reason"])
@@ -164,10 +192,10 @@ def referent_change(
     """Hand the pathway over to a new referent. Only the current referent or a chargé·e
     d'orientation may do it. The pathway row is locked so that two concurrent changes are
     serialised; the partial unique index on active referents is the last line of defence."""
-    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=pathway.pk)
     _require_open(pathway)
     current = (
-        FollowUpMember.objects.select_for_update()
+        FollowUpMember.objects.select_for_update(of=("self",), no_key=True)
         .filter(pathway=pathway, is_referent=True, ended_at__isnull=True)
         .select_related("membership")
         .first()
@@ -178,6 +206,7 @@ def referent_change(
     errors = {}
     if not reason.strip():
         errors["reason"] = _("Indiquez le motif du changement de référent.")
+    errors.update(_reason_errors(reason))
     if not handover_note.strip():
         errors["handover_note"] = _("Rédigez une note de passation pour le·la nouveau·elle référent·e.")
     if len(handover_note) > 5000:
@@ -190,7 +219,8 @@ def referent_change(
         raise ValidationError(errors)
     now = timezone.now()
     if current is not None:
-        current.ended_at, current.end_reason = now, _("Passation de référence : %(r)s") % {"r": reason.strip()}
+        end_reason = _("Passation de référence : %(r)s") % {"r": reason.strip()}
+        current.ended_at, current.end_reason = now, end_reason[:300]
         current.save(update_fields=["ended_at", "end_reason"])
         if keep_previous_in_group:
             FollowUpMember.objects.create(
@@ -250,13 +280,15 @@ def referent_change(
 def member_add(
     *, pathway: Pathway, new_membership: Membership, reason: str, membership: Membership, acting_user
 ) -> FollowUpMember:
-    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=pathway.pk)
     _require_open(pathway)
     seat = FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).first()
     if not (seat and seat.is_referent) and not _is_orientation_officer_for(pathway=pathway, membership=membership):
         raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut ajouter un membre."))
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez pourquoi ce·tte professionnel·le rejoint le groupe.")})
+    if errors := _reason_errors(reason):
+        raise ValidationError(errors)
     if not new_membership.is_active or new_membership.role not in ACCOMPANYING_ROLES:
         raise ValidationError(
             {"new_membership": _("Ce·tte professionnel·le ne peut pas rejoindre un groupe de suivi.")}
@@ -286,7 +318,7 @@ def member_add(
 
 @transaction.atomic
 def member_end(*, seat: FollowUpMember, reason: str, membership: Membership, acting_user) -> FollowUpMember:
-    pathway = Pathway.objects.select_for_update().get(pk=seat.pathway_id)
+    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=seat.pathway_id)
     seat = FollowUpMember.objects.select_related("membership__user", "membership__organisation").get(pk=seat.pk)
     if seat.ended_at is not None:
         raise ValidationError(_("Ce·tte membre a déjà quitté le groupe."))
@@ -302,6 +334,8 @@ def member_end(*, seat: FollowUpMember, reason: str, membership: Membership, act
         raise PermissionDenied(_("Seul·e le·la référent·e peut retirer un membre du groupe."))
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez le motif de sortie du groupe.")})
+    if errors := _reason_errors(reason):
+        raise ValidationError(errors)
     seat.ended_at, seat.end_reason = timezone.now(), reason.strip()
     seat.save(update_fields=["ended_at", "end_reason"])
     event_record(
@@ -327,7 +361,7 @@ def member_end(*, seat: FollowUpMember, reason: str, membership: Membership, act
 def orientation_decide(
     *, pathway: Pathway, orientation: str, reason: str, membership: Membership, acting_user
 ) -> Pathway:
-    pathway = Pathway.objects.select_for_update().get(pk=pathway.pk)
+    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=pathway.pk)
     _require_open(pathway)
     if not _is_orientation_officer_for(pathway=pathway, membership=membership):
         raise PermissionDenied(_("Seul·e un·e chargé·e d'orientation décide de l'orientation."))
@@ -335,6 +369,8 @@ def orientation_decide(
         raise ValidationError({"orientation": _("Choisissez une orientation.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Motivez la décision d'orientation.")})
+    if errors := _reason_errors(reason, max_length=500):
+        raise ValidationError(errors)
     pathway.orientation = orientation
     pathway.save(update_fields=["orientation"])
     event_record(
@@ -389,7 +425,7 @@ def goal_create(
 
 @transaction.atomic
 def goal_update(*, goal: Goal, status: str, agreed_by_person: bool, membership: Membership, acting_user) -> Goal:
-    goal = Goal.objects.select_for_update().select_related("pathway__person").get(pk=goal.pk)
+    goal = Goal.objects.select_for_update(of=("self",), no_key=True).select_related("pathway__person").get(pk=goal.pk)
     _require_open(goal.pathway)
     _require_seat(pathway=goal.pathway, membership=membership)
     if status not in GoalStatus.values:
@@ -427,6 +463,8 @@ def action_create(
     _require_seat(pathway=pathway, membership=membership)
     if goal.status != GoalStatus.IN_PROGRESS:
         raise ValidationError(_("On n'ajoute pas d'action à un objectif atteint ou abandonné."))
+    if due_on is not None and due_on < timezone.localdate():
+        raise ValidationError({"due_on": _("L'échéance ne peut pas être dans le passé.")})
     action = Action(
         goal=goal, text=text.strip(), due_on=due_on, carried_by=membership.organisation, created_by=acting_user
     )
@@ -457,7 +495,11 @@ def action_set_status(
 ) -> Action:
     """Move an action along its lifecycle; the row is locked and the transition checked against
     ACTION_TRANSITIONS, so a finished action cannot be finished twice."""
-    action = Action.objects.select_for_update().select_related("goal__pathway__person").get(pk=action.pk)
+    action = (
+        Action.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("goal__pathway__person")
+        .get(pk=action.pk)
+    )
     pathway = action.goal.pathway
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
@@ -550,10 +592,18 @@ def appointment_create(
 def appointment_set_status(
     *, appointment: Appointment, status: str, membership: Membership, acting_user
 ) -> Appointment:
-    appointment = Appointment.objects.select_for_update().select_related("pathway__person").get(pk=appointment.pk)
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("pathway__person")
+        .get(pk=appointment.pk)
+    )
     _require_open(appointment.pathway)
     _require_seat(pathway=appointment.pathway, membership=membership)
-    if status not in AppointmentStatus.values or appointment.status != AppointmentStatus.PLANNED:
+    if (
+        status not in AppointmentStatus.values
+        or status == AppointmentStatus.PLANNED
+        or appointment.status != AppointmentStatus.PLANNED
+    ):
         raise ValidationError({"status": _("Seul un rendez-vous prévu peut être marqué honoré, non honoré ou annulé.")})
     appointment.status = status
     appointment.save(update_fields=["status"])
@@ -605,12 +655,15 @@ def note_create(*, pathway: Pathway, text: str, membership: Membership, acting_u
 def join_request_create(*, pathway: Pathway, reason: str, membership: Membership, acting_user) -> JoinRequest:
     """Ask to join a group found through the coordination lookup. The requester learns nothing
     more until the referent accepts."""
-    if membership.role not in ACCOMPANYING_ROLES:
+    if membership.role not in ACCOMPANYING_ROLES or not membership.is_active:
         raise PermissionDenied(_("Votre rôle ne permet pas de rejoindre un groupe de suivi."))
+    _require_open(pathway)
     if FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).exists():
         raise ValidationError(_("Vous faites déjà partie du groupe de suivi."))
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez pourquoi vous souhaitez rejoindre le groupe de suivi.")})
+    if errors := _reason_errors(reason):
+        raise ValidationError(errors)
     if JoinRequest.objects.filter(pathway=pathway, membership=membership, status=JoinRequestStatus.PENDING).exists():
         raise ValidationError(_("Une demande est déjà en attente pour ce parcours."))
     request = JoinRequest.objects.create(pathway=pathway, membership=membership, reason=reason.strip())
@@ -635,16 +688,28 @@ def join_request_create(*, pathway: Pathway, reason: str, membership: Membership
 @transaction.atomic
 def join_request_decide(*, join_request: JoinRequest, accept: bool, membership: Membership, acting_user) -> JoinRequest:
     join_request = (
-        JoinRequest.objects.select_for_update()
+        JoinRequest.objects.select_for_update(of=("self",), no_key=True)
         .select_related("pathway__person", "membership__user", "membership__organisation")
         .get(pk=join_request.pk)
     )
-    pathway = join_request.pathway
+    pathway = (
+        Pathway.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("person")
+        .get(pk=join_request.pathway_id)
+    )
+    _require_open(pathway)
     seat = FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).first()
     if not (seat and seat.is_referent):
         raise PermissionDenied(_("Seul·e le·la référent·e répond aux demandes d'accès."))
     if join_request.status != JoinRequestStatus.PENDING:
         raise ValidationError(_("Cette demande a déjà reçu une réponse."))
+    if (
+        accept
+        and FollowUpMember.objects.filter(
+            pathway=pathway, membership_id=join_request.membership_id, ended_at__isnull=True
+        ).exists()
+    ):
+        raise ValidationError(_("Ce·tte professionnel·le fait déjà partie du groupe de suivi."))
     join_request.status = JoinRequestStatus.ACCEPTED if accept else JoinRequestStatus.REFUSED
     join_request.decided_by, join_request.decided_at = acting_user, timezone.now()
     join_request.save(update_fields=["status", "decided_by", "decided_at"])
@@ -678,6 +743,8 @@ def break_glass_open(*, pathway: Pathway, reason: str, acting_user) -> BreakGlas
         raise PermissionDenied(_("Réservé aux administrateur·rices de la plateforme."))
     if len(reason.strip()) < 20:
         raise ValidationError({"reason": _("Motivez l'accès exceptionnel (20 caractères au moins).")})
+    if errors := _reason_errors(reason, max_length=500):
+        raise ValidationError(errors)
     now = timezone.now()
     access = BreakGlassAccess.objects.create(
         pathway=pathway,

@@ -30,6 +30,27 @@ phone_validator = RegexValidator(
 )
 language_validator = RegexValidator(r"^[a-z]{2,3}$", _("Code de langue ISO 639 (ex. fr, ar, prs, uk)."))
 
+# Every ISO 639-1 code, plus the ISO 639-3 (or 639-2 collective) codes of languages often spoken by
+# newcomers that have no two-letter code: Dari, Hazaragi, Sorani, Kurmanji, Arabic varieties,
+# Berber and West African languages, French creoles, Chinese varieties, Romani, LSF. A well-formed
+# but unknown code ("zz") is refused: interpreting is booked from this value.
+KNOWN_LANGUAGE_CODES = frozenset(
+    (
+        "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv "
+        "dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig "
+        "ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh "
+        "mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru "
+        "rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug "
+        "uk ur uz ve vi vo wa wo xh yi yo za zh zu "
+        "prs haz pbu bal ckb kmr sdh zza arq ary aeb apc arz acm apd shu ber kab tzm shi rif snk mnk dyu ful "
+        "tmh sus man kri men tem bej tig mfe rcf gcf gcr cmn yue wuu nan hak rom rmy fil aii syr fsl"
+    ).split()
+)
+
+
+def is_known_language(code) -> bool:
+    return isinstance(code, str) and code in KNOWN_LANGUAGE_CODES
+
 
 def validate_not_future(value: datetime.date) -> None:
     if value > timezone.localdate():
@@ -169,9 +190,7 @@ class Person(models.Model):
         if self.birth_date and self.birth_date.year < 1900:
             errors["birth_date"] = _("Vérifiez l'année de naissance.")
         for code in self.languages or []:
-            try:
-                language_validator(code)
-            except ValidationError:
+            if not is_known_language(code):
                 errors["languages"] = _("Code de langue inconnu : %(code)s.") % {"code": code}
         if errors:
             raise ValidationError(errors)

@@ -74,7 +74,9 @@ def person_update(*, person: Person, changes: dict, membership: Membership, acti
 
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
-    person = Person.objects.select_for_update().get(pk=person.pk)
+    if pathway.person_id != person.pk:
+        raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    person = Person.objects.select_for_update(no_key=True).get(pk=person.pk)
     allowed = consented_categories(person=person, membership=membership)
     for field in changes:
         category = category_of_field(field)
@@ -149,9 +151,19 @@ def consent_record(
         errors["channel"] = _("Mode de recueil inconnu.")
     if errors:
         raise ValidationError(errors)
-    if pathway is not None and channel != ConsentChannel.PORTAL:
+    if pathway is not None and pathway.person_id != person.pk:
+        raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    # A professional records what the person decided: only from a seat in the group, whatever
+    # the channel declared. Only the person themself (portal, no membership) records without one.
+    if membership is not None or channel != ConsentChannel.PORTAL:
+        if pathway is None:
+            from parcours.pathways.models import Pathway
+
+            pathway = Pathway.objects.filter(person=person, status="open").first()
+        if pathway is None:
+            raise PermissionDenied(_("Un consentement se recueille depuis le parcours en cours de la personne."))
         _require_seat(pathway=pathway, membership=membership)
-    Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise decisions for one person
+    Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()  # serialise decisions for one person
     now = timezone.now()
     current = Consent.objects.filter(
         person=person, organisation=organisation, role=role, category=category, purpose=purpose, is_current=True

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -44,3 +46,74 @@ def test_audit_verify_command_reports_tampering():
     AuditEntry.objects.filter(pk=entry.pk).update(reason="falsifié")
     with pytest.raises(CommandError, match=f"n° {entry.pk}"):
         call_command("audit_verify")
+
+
+def _write(n):
+    user = UserFactory()
+    return [audit_log(actor=user, action=AuditAction.READ, object_type="test", object_id=str(i)) for i in range(n)]
+
+
+@pytest.mark.django_db
+def test_audit_verify_passes_after_many_writes():
+    _write(120)
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "120 entrées vérifiées" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_each_entry_chains_on_the_previous_one():
+    entries = _write(3)
+    assert entries[0].prev_hash == GENESIS_HASH
+    assert entries[1].prev_hash == entries[0].hash and entries[2].prev_hash == entries[1].hash
+
+
+@pytest.mark.django_db
+def test_audit_verify_reports_a_deleted_entry_at_the_next_one():
+    entries = _write(5)
+    AuditEntry.objects.filter(pk=entries[2].pk).delete()
+    with pytest.raises(CommandError, match=f"n° {entries[3].pk} .*supprimée"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_reports_an_edited_entry_by_its_id():
+    entries = _write(5)
+    AuditEntry.objects.filter(pk=entries[3].pk).update(fields=["health"])
+    with pytest.raises(CommandError, match=f"n° {entries[3].pk} .*modifiée"):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_reports_a_rehashed_entry_at_the_next_one():
+    # A forger who edits an entry and recomputes its hash still breaks the following link.
+    from parcours.audit.chain import link_hash
+    from parcours.audit.services import _content
+
+    entries = _write(4)
+    forged = AuditEntry.objects.get(pk=entries[1].pk)
+    forged.reason = "effacé"
+    forged.hash = link_hash(prev_hash=forged.prev_hash, content=_content(forged))
+    AuditEntry.objects.filter(pk=forged.pk).update(reason=forged.reason, hash=forged.hash)
+    with pytest.raises(CommandError, match=f"n° {entries[2].pk} "):
+        call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_audit_verify_on_an_empty_log_passes():
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "0 entrées vérifiées" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_rolled_back_write_leaves_a_valid_chain():
+    from django.db import transaction
+
+    _write(2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _write(1)
+        raise RuntimeError("annulé")
+    _write(2)
+    call_command("audit_verify")
+    assert AuditEntry.objects.count() == 4

@@ -1,0 +1,70 @@
+"""Retention: people whose every pathway closed more than PATHWAY_RETENTION_DAYS ago are
+anonymised. Statistics keep working (dates, themes, statuses stay); what identifies the person or
+tells their story in free text goes."""
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from parcours.audit.models import AuditAction
+from parcours.audit.services import audit_log
+from parcours.diagnostics.models import Diagnostic, ThemeAssessment
+from parcours.people.models import Child, ForeignQualification, Person
+
+from .enums import PathwayStatus
+from .models import Appointment, Goal, Note, Pathway, ReferentHandover
+
+ANONYMISED = "Anonymisé"
+
+
+def people_due_for_anonymisation(*, now: datetime.datetime | None = None) -> QuerySet[Person]:
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.PATHWAY_RETENTION_DAYS)
+    recent_or_open = Pathway.objects.filter(person=OuterRef("pk")).exclude(
+        status=PathwayStatus.CLOSED, closed_at__lt=cutoff
+    )
+    return (
+        Person.objects.filter(anonymised_at__isnull=True, pathways__isnull=False)
+        .exclude(Exists(recent_or_open))
+        .distinct()
+    )
+
+
+@transaction.atomic
+def person_anonymise(*, person: Person, now: datetime.datetime | None = None) -> Person:
+    now = now or timezone.now()
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    person.first_name = person.last_name = ANONYMISED
+    person.birth_name = person.birth_place = person.address = person.email = person.phone = ""
+    person.nir = person.france_travail_id = person.caf_number = person.ofii_number = ""
+    person.birth_date = person.birth_date.replace(month=1, day=1)  # the year is kept for statistics
+    person.residence_permit_kind = person.protection_status = ""
+    person.right_to_work = person.residence_permit_issued_on = person.residence_permit_valid_until = None
+    person.protection_granted_on = None
+    person.asylum_note = person.disability_note = ""
+    person.has_rqth = False
+    person.anonymised_at = now
+    person.save()
+    # Kept as they are: ROME experience and CIR hours (not identifying, needed for outcome
+    # statistics) and the consent ledger (it proves what was allowed when; it holds no free text).
+    Child.objects.filter(person=person).delete()
+    ForeignQualification.objects.filter(person=person).update(title=ANONYMISED)
+    pathways = Pathway.objects.filter(person=person)
+    Note.objects.filter(pathway__in=pathways).update(text=ANONYMISED)
+    Goal.objects.filter(pathway__in=pathways).update(text=ANONYMISED)
+    Appointment.objects.filter(pathway__in=pathways).update(subject=ANONYMISED, place="")
+    ReferentHandover.objects.filter(pathway__in=pathways).update(handover_note=ANONYMISED)
+    Diagnostic.objects.filter(person=person).update(summary="")
+    ThemeAssessment.objects.filter(diagnostic__person=person).update(note="")
+    audit_log(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=person,
+        person=person,
+        fields=["anonymised_at"],
+        reason="durée de conservation échue",
+    )
+    return person

@@ -1,0 +1,33 @@
+"""The context every pathway tab shares: the person as the reader may see them, the referent,
+the reader's own seat and what they may do. Three queries at most."""
+
+from parcours.organisations.enums import Role
+from parcours.pathways.enums import PathwayStatus
+from parcours.pathways.models import FollowUpMember, Pathway
+from parcours.people.selectors import RedactedPerson
+
+
+def pathway_context(request, pathway: Pathway, categories: frozenset[str], *, tab: str, title: str) -> dict:
+    membership = request.membership
+    seats = list(
+        FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True)
+        .select_related("membership__user", "membership__organisation")
+        .order_by("-is_referent", "started_at")
+    )
+    referent = next((s for s in seats if s.is_referent), None)
+    own_seat = next((s for s in seats if membership is not None and s.membership_id == membership.pk), None)
+    is_open = pathway.status == PathwayStatus.OPEN
+    is_orientation = membership is not None and membership.role == Role.CHARGE_ORIENTATION
+    return {
+        "title": title,
+        "tab": tab,
+        "pathway": pathway,
+        "person": RedactedPerson(pathway.person, categories),
+        "categories": categories,
+        "seats": seats,
+        "referent": referent,
+        "own_seat": own_seat,
+        "can_edit": is_open and own_seat is not None,
+        "can_change_referent": is_open and ((own_seat is not None and own_seat.is_referent) or is_orientation),
+        "is_orientation_officer": is_orientation,
+    }

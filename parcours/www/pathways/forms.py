@@ -1,0 +1,389 @@
+"""Forms of the pathway pages. They validate the shape of the input; the rules that involve the
+database or the actor (who may do what, a second referent…) are the services' job, whose
+ValidationError messages are put back next to the fields."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from parcours.occupations.models import RomeJob
+from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
+from parcours.organisations.models import Membership, Organisation
+from parcours.pathways.enums import EventKind, Orientation
+from parcours.people.enums import (
+    ChildcareSolution,
+    ConsentChannel,
+    ConsentDecision,
+    ConsentPurpose,
+    DataCategory,
+)
+from parcours.people.models import ForeignQualification, Person, validate_not_future
+from parcours.territories.models import Commune
+from parcours.www.people.codes import COUNTRY_CODES
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SectionSpec:
+    def __init__(self, title, fields, category):
+        self.title, self.fields, self.category = title, fields, category
+
+
+# The editable sections of the person record, each tied to its data category.
+SECTIONS = {
+    "identity": SectionSpec(
+        _("Identité"),
+        [
+            "first_name",
+            "last_name",
+            "birth_name",
+            "sex",
+            "birth_date",
+            "birth_place",
+            "nir",
+            "france_travail_id",
+            "caf_number",
+            "ofii_number",
+        ],
+        DataCategory.IDENTITY,
+    ),
+    "contact": SectionSpec(_("Coordonnées"), ["email", "phone", "address", "commune"], DataCategory.CONTACT),
+    "situation": SectionSpec(
+        _("Situation"),
+        [
+            "languages",
+            "nationality",
+            "arrival_date",
+            "household",
+            "driving_licence",
+            "has_vehicle",
+            "max_travel_minutes",
+            "education_level",
+            "rsa_status",
+            "are_status",
+        ],
+        DataCategory.SITUATION,
+    ),
+    "residence_status": SectionSpec(
+        _("Droit au séjour"),
+        list(Person.SENSITIVE_FIELDS[DataCategory.RESIDENCE_STATUS]),
+        DataCategory.RESIDENCE_STATUS,
+    ),
+    "asylum_history": SectionSpec(
+        _("Parcours d'asile et protection"),
+        list(Person.SENSITIVE_FIELDS[DataCategory.ASYLUM_HISTORY]),
+        DataCategory.ASYLUM_HISTORY,
+    ),
+    "disability": SectionSpec(
+        _("Handicap"), list(Person.SENSITIVE_FIELDS[DataCategory.DISABILITY]), DataCategory.DISABILITY
+    ),
+}
+
+
+class LanguagesField(forms.CharField):
+    """Languages spoken as ISO 639 codes typed in one field ("fr, ar, prs"), stored as a list."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        codes = []
+        for raw in value.replace(";", ",").replace(" ", ",").split(","):
+            code = raw.strip().lower()
+            if code and code not in codes:
+                codes.append(code)
+        return codes
+
+
+class SectionForm(forms.ModelForm):
+    """One section of the person record. The model's own validation (validators, `clean`) runs on
+    a copy of the person; its errors on fields outside the section are shown at the top."""
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            remapped: dict = {}
+            for field, messages in errors.error_dict.items():
+                key = field if field in self.fields else NON_FIELD_ERRORS
+                remapped.setdefault(key, []).extend(messages)
+            errors = ValidationError(remapped)
+        super()._update_errors(errors)
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+def section_form_class(section: str) -> type[SectionForm]:
+    spec = SECTIONS[section]
+    widgets = {
+        name: DATE_WIDGET
+        for name in (
+            "birth_date",
+            "arrival_date",
+            "residence_permit_issued_on",
+            "residence_permit_valid_until",
+            "protection_granted_on",
+        )
+    }
+    widgets["asylum_note"] = forms.Textarea(attrs={"rows": 4})
+    widgets["disability_note"] = forms.Textarea(attrs={"rows": 4})
+    help_texts = {
+        "languages": _("Codes ISO 639 séparés par des virgules (ex. fr, ar, prs, uk)."),
+        "nationality": _("Code pays ISO à deux lettres (ex. FR, AF, SY)."),
+        "commune": _("Code INSEE de la commune (5 caractères, ex. 44109)."),
+        "nir": _("13 ou 15 caractères, sans espaces."),
+    }
+    attrs = {
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "model": Person,
+                "fields": spec.fields,
+                "widgets": {k: v for k, v in widgets.items() if k in spec.fields},
+                "help_texts": {k: v for k, v in help_texts.items() if k in spec.fields},
+            },
+        )
+    }
+    if "languages" in spec.fields:
+        attrs["languages"] = LanguagesField(
+            label=_("langues parlées"), required=False, max_length=200, help_text=help_texts["languages"]
+        )
+    if "commune" in spec.fields:
+        attrs["commune"] = forms.ModelChoiceField(
+            label=_("commune"),
+            queryset=Commune.objects.all(),
+            to_field_name="insee_code",
+            required=False,
+            widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            help_text=help_texts["commune"],
+            error_messages={"invalid_choice": _("Commune inconnue : saisissez son code INSEE (5 caractères).")},
+        )
+    if "nationality" in spec.fields:
+        attrs["clean_nationality"] = _clean_country_code("nationality")
+    return type(f"{section.title().replace('_', '')}SectionForm", (SectionForm,), attrs)
+
+
+def _clean_country_code(name):
+    def clean(self):
+        value = (self.cleaned_data.get(name) or "").strip().upper()
+        if value and value not in COUNTRY_CODES:
+            raise ValidationError(_("Code pays inconnu : indiquez le code ISO à deux lettres (ex. FR, AF, SY)."))
+        return value
+
+    return clean
+
+
+class ChildForm(forms.Form):
+    birth_date = forms.DateField(label=_("Date de naissance de l'enfant"), widget=DATE_WIDGET)
+    childcare = forms.ChoiceField(label=_("Mode de garde"), choices=ChildcareSolution.choices)
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        validate_not_future(value)
+        return value
+
+
+class QualificationForm(forms.Form):
+    title = forms.CharField(label=_("Intitulé du diplôme"), max_length=200)
+    country = forms.CharField(
+        label=_("Pays d'obtention"), max_length=2, help_text=_("Code pays ISO à deux lettres (ex. SY).")
+    )
+    year = forms.IntegerField(label=_("Année d'obtention"), required=False, min_value=1930, max_value=2100)
+    recognition = forms.ChoiceField(
+        label=_("Reconnaissance"),
+        choices=ForeignQualification._meta.get_field("recognition").choices,
+        initial="none",
+    )
+
+    clean_country = _clean_country_code("country")
+
+
+class ExperienceForm(forms.Form):
+    rome_code = forms.CharField(
+        label=_("Code ROME du métier"), max_length=5, help_text=_("Une lettre et quatre chiffres (ex. J1501).")
+    )
+    years = forms.DecimalField(
+        label=_("Durée (années)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+    )
+    country = forms.CharField(
+        label=_("Pays"), max_length=2, required=False, help_text=_("Code pays ISO à deux lettres (ex. FR).")
+    )
+
+    clean_country = _clean_country_code("country")
+
+    def clean_rome_code(self):
+        code = self.cleaned_data["rome_code"].strip().upper()
+        if not RomeJob.objects.filter(code=code).exists():
+            raise ValidationError(_("Code ROME inconnu."))
+        return code
+
+
+class MembershipChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Membership) -> str:
+        return f"{obj.user.get_full_name() or obj.user.username} — {obj.organisation.name} ({obj.get_role_display()})"
+
+
+def candidate_memberships(*, pathway, email: str = "", exclude_referent: bool = True):
+    """Who may be chosen: active memberships with an accompanying role, either already in the
+    group or belonging to the professional whose exact e-mail was searched."""
+    from django.db.models import Q
+
+    from parcours.pathways.models import FollowUpMember
+
+    seats = FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True)
+    if exclude_referent:
+        seats = seats.filter(is_referent=False)
+    condition = Q(pk__in=seats.values("membership_id"))
+    if email.strip():
+        condition |= Q(user__email__iexact=email.strip(), user__is_active=True)
+    return (
+        Membership.objects.active()
+        .filter(condition, role__in=ACCOMPANYING_ROLES)
+        .select_related("user", "organisation")
+        .order_by("user__last_name", "user__first_name", "organisation__name")
+    )
+
+
+class EmailSearchForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Rechercher un·e professionnel·le par son adresse e-mail exacte"),
+        required=False,
+        error_messages={"invalid": _("Saisissez une adresse e-mail valide.")},
+    )
+
+
+class ReferentChangeForm(forms.Form):
+    new_membership = MembershipChoiceField(
+        label=_("Nouveau·elle référent·e"),
+        queryset=Membership.objects.none(),
+        empty_label=_("Choisissez un·e professionnel·le"),
+        error_messages={
+            "required": _("Choisissez le·la nouveau·elle référent·e."),
+            "invalid_choice": _("Ce·tte professionnel·le ne peut pas être désigné·e."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Motif du changement"),
+        max_length=300,
+        error_messages={"required": _("Indiquez le motif du changement de référent.")},
+    )
+    handover_note = forms.CharField(
+        label=_("Note de passation"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Ce que le·la nouveau·elle référent·e doit savoir (5 000 caractères au plus)."),
+        error_messages={"required": _("Rédigez une note de passation pour le·la nouveau·elle référent·e.")},
+    )
+    keep_previous_in_group = forms.BooleanField(
+        label=_("L'ancien·ne référent·e reste membre du groupe de suivi"), required=False, initial=True
+    )
+    email = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_membership"].queryset = queryset
+
+
+class MemberAddForm(forms.Form):
+    new_membership = MembershipChoiceField(
+        label=_("Professionnel·le à ajouter"),
+        queryset=Membership.objects.none(),
+        empty_label=_("Choisissez un·e professionnel·le"),
+        error_messages={
+            "required": _("Choisissez le·la professionnel·le à ajouter."),
+            "invalid_choice": _("Ce·tte professionnel·le ne peut pas être ajouté·e."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Motif d'entrée dans le groupe"),
+        max_length=300,
+        error_messages={"required": _("Indiquez pourquoi ce·tte professionnel·le rejoint le groupe.")},
+    )
+    email = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_membership"].queryset = queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Indiquez le motif.")},
+    )
+
+
+class OrientationForm(forms.Form):
+    orientation = forms.ChoiceField(
+        label=_("Orientation décidée"),
+        choices=[("", _("Choisissez une orientation"))]
+        + [(value, label) for value, label in Orientation.choices if value != Orientation.PENDING],
+        error_messages={"required": _("Choisissez une orientation.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivation de la décision"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Motivez la décision d'orientation.")},
+    )
+
+
+class ConsentForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation destinataire"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("Aucune (consentement pour un rôle)"),
+    )
+    role = forms.ChoiceField(
+        label=_("ou rôle destinataire"),
+        choices=[("", _("Aucun (consentement pour une organisation)"))] + list(Role.choices),
+        required=False,
+    )
+    category = forms.ChoiceField(label=_("Catégorie de données"), choices=DataCategory.choices)
+    purpose = forms.ChoiceField(label=_("Finalité"), choices=ConsentPurpose.choices)
+    decision = forms.ChoiceField(label=_("Décision de la personne"), choices=ConsentDecision.choices)
+    # The portal channel is the person's own: a professional records what was said in person,
+    # on paper or by phone.
+    channel = forms.ChoiceField(
+        label=_("Recueilli"), choices=[c for c in ConsentChannel.choices if c[0] != ConsentChannel.PORTAL]
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("organisation")) == bool(cleaned.get("role")):
+            self.add_error("organisation", _("Choisissez une organisation ou un rôle, pas les deux."))
+        return cleaned
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Type d'évènement"), choices=[("", _("Tous les évènements"))] + list(EventKind.choices), required=False
+    )
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Motif de l'accès exceptionnel"),
+        min_length=20,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("20 caractères au moins. Ce motif sera visible par la personne dans son journal des accès."),
+        error_messages={
+            "required": _("Motivez l'accès exceptionnel (20 caractères au moins)."),
+            "min_length": _("Motivez l'accès exceptionnel (20 caractères au moins)."),
+        },
+    )

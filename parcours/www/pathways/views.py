@@ -1,0 +1,752 @@
+"""The pathway pages: summary, person record sections, follow-up group, timeline, consents,
+access log, printable summary and the administrators' break-glass access.
+
+Every page goes through `pathway_view` (404 outside the reader's scope, one READ audit entry per
+GET) and stays within the query budget whatever the history length: long lists are paginated."""
+
+import copy
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from parcours.audit.models import AuditAction, AuditEntry
+from parcours.audit.services import audit_log
+from parcours.diagnostics.models import Diagnostic
+from parcours.organisations.models import Organisation
+from parcours.pathways import services as pathway_services
+from parcours.pathways.enums import (
+    ActionStatus,
+    AppointmentStatus,
+    GoalStatus,
+    JoinRequestStatus,
+    PathwayStatus,
+)
+from parcours.pathways.models import (
+    Action,
+    Appointment,
+    Event,
+    FollowUpMember,
+    Goal,
+    JoinRequest,
+    Pathway,
+    ReferentHandover,
+)
+from parcours.pathways.selectors import pathways_visible_to
+from parcours.people import services_household
+from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
+from parcours.people.models import Child, ForeignQualification, WorkExperience
+from parcours.people.selectors import consent_ledger
+from parcours.people.services import consent_record, person_update
+from parcours.www.decorators import pathway_view
+from parcours.www.pathway_context import pathway_context
+
+from . import forms
+
+TIMELINE_PAGE_SIZE = 25
+ACCESS_LOG_PAGE_SIZE = 50
+SUMMARY_APPOINTMENTS = 3
+# The sensitive sections of the person record (health lives in the diagnostic).
+SENSITIVE_SECTIONS = ("residence_status", "asylum_history", "disability")
+
+
+def _apply_service_errors(form, exc: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (at the top otherwise)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _refusal(exc: PermissionDenied) -> str:
+    return str(exc.args[0]) if exc.args else _("Vous n'avez pas le droit de faire cette action.")
+
+
+def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
+    months = (today.year - birth_date.year) * 12 + today.month - birth_date.month - (today.day < birth_date.day)
+    if months < 24:
+        return _("%(n)d mois") % {"n": max(months, 0)}
+    return _("%(n)d ans") % {"n": months // 12}
+
+
+def _page(request, queryset, size: int):
+    """One page of a long list; the paginator counts once and reads one page."""
+    paginator = Paginator(queryset, size)
+    return paginator.get_page(request.GET.get("page"))
+
+
+# --- summary -------------------------------------------------------------------------------------
+
+
+@pathway_view()
+def summary(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="summary", title=_("Synthèse du parcours"))
+    person = pathway.person
+    today = timezone.localdate()
+    # Counters in one query, whatever the history length.
+    goals_count = (
+        Goal.objects.filter(pathway=OuterRef("pk"), status=GoalStatus.IN_PROGRESS)
+        .order_by()
+        .values("pathway")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    latest_diagnostic = (
+        Diagnostic.objects.filter(person_id=OuterRef("person_id")).order_by("-recorded_at").values("recorded_at")[:1]
+    )
+    counters = (
+        Pathway.objects.filter(pk=pathway.pk)
+        .annotate(
+            goals_count=Coalesce(Subquery(goals_count, output_field=IntegerField()), Value(0)),
+            latest_diagnostic_at=Subquery(latest_diagnostic),
+        )
+        .values("goals_count", "latest_diagnostic_at")
+        .get()
+    )
+    children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
+    for child in children:
+        child.age_label = _age_label(child.birth_date, today)
+    context.update(
+        {
+            "children": children,
+            "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
+            "experiences": list(
+                WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
+            ),
+            "goals_count": counters["goals_count"],
+            "latest_diagnostic_at": counters["latest_diagnostic_at"],
+            "next_appointments": list(
+                Appointment.objects.filter(
+                    pathway=pathway, status=AppointmentStatus.PLANNED, starts_at__gte=timezone.now()
+                )
+                .select_related("with_member__user", "with_member__organisation")
+                .order_by("starts_at")[:SUMMARY_APPOINTMENTS]
+            ),
+            "show_residence_status": DataCategory.RESIDENCE_STATUS in categories,
+            "show_asylum_history": DataCategory.ASYLUM_HISTORY in categories,
+            "show_disability": DataCategory.DISABILITY in categories,
+            "some_hidden": any(c not in categories for c in SENSITIVE_CATEGORIES),
+        }
+    )
+    return render(request, "pathways/summary.html", context)
+
+
+# --- person record sections ----------------------------------------------------------------------
+
+
+def _require_editable_section(request, pathway, categories, section: str) -> forms.SectionSpec:
+    spec = forms.SECTIONS.get(section)
+    if spec is None:
+        raise Http404("Rubrique inconnue.")
+    if spec.category in SENSITIVE_CATEGORIES and spec.category not in categories:
+        raise PermissionDenied(_("La personne n'a pas consenti au partage de cette catégorie avec votre organisation."))
+    if pathway.status != PathwayStatus.OPEN:
+        raise PermissionDenied(_("Ce parcours est clos : il ne peut plus être modifié."))
+    if (
+        request.membership is None
+        or not FollowUpMember.objects.filter(
+            pathway=pathway, membership=request.membership, ended_at__isnull=True
+        ).exists()
+    ):
+        raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent modifier ce parcours."))
+    return spec
+
+
+def _render_section(request, pathway, categories, section, spec, *, form=None, status=200, **extra_forms):
+    context = pathway_context(
+        request, pathway, categories, tab="summary", title=_("Modifier : %(s)s") % {"s": spec.title}
+    )
+    if form is None:
+        form = forms.section_form_class(section)(instance=copy.copy(pathway.person))
+    context.update({"section": section, "spec": spec, "form": form})
+    if section == "situation":
+        person = pathway.person
+        today = timezone.localdate()
+        children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
+        for child in children:
+            child.age_label = _age_label(child.birth_date, today)
+        context.update(
+            {
+                "children": children,
+                "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
+                "experiences": list(
+                    WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
+                ),
+                "child_form": extra_forms.get("child_form") or forms.ChildForm(prefix="child"),
+                "qualification_form": extra_forms.get("qualification_form")
+                or forms.QualificationForm(prefix="qualification"),
+                "experience_form": extra_forms.get("experience_form") or forms.ExperienceForm(prefix="experience"),
+            }
+        )
+    return render(request, "pathways/person_edit.html", context, status=status)
+
+
+@pathway_view()
+def person_edit(request, pathway, categories, section):
+    spec = _require_editable_section(request, pathway, categories, section)
+    if request.method != "POST":
+        return _render_section(request, pathway, categories, section, spec)
+    form = forms.section_form_class(section)(request.POST, instance=copy.copy(pathway.person))
+    if form.is_valid():
+        try:
+            person_update(
+                person=pathway.person,
+                changes=form.changes(),
+                membership=request.membership,
+                acting_user=request.user,
+                pathway=pathway,
+            )
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("La rubrique « %(s)s » a été mise à jour.") % {"s": spec.title})
+            return redirect("pathway", pathway.pk)
+    return _render_section(request, pathway, categories, section, spec, form=form)
+
+
+def _household_add(request, pathway, categories, *, form_class, prefix, service, message):
+    spec = _require_editable_section(request, pathway, categories, "situation")
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            service(pathway=pathway, membership=request.membership, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("pathway_person_edit", pathway.pk, "situation")
+    return _render_section(request, pathway, categories, "situation", spec, **{f"{prefix}_form": form})
+
+
+def _household_remove(request, pathway, categories, *, service, item_id, key, message):
+    _require_editable_section(request, pathway, categories, "situation")
+    try:
+        service(pathway=pathway, membership=request.membership, acting_user=request.user, **{key: item_id})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, message)
+    return redirect("pathway_person_edit", pathway.pk, "situation")
+
+
+@require_POST
+@pathway_view()
+def child_add(request, pathway, categories):
+    return _household_add(
+        request,
+        pathway,
+        categories,
+        form_class=forms.ChildForm,
+        prefix="child",
+        service=services_household.child_add,
+        message=_("Enfant ajouté."),
+    )
+
+
+@require_POST
+@pathway_view()
+def child_remove(request, pathway, categories, item_id):
+    return _household_remove(
+        request,
+        pathway,
+        categories,
+        service=services_household.child_remove,
+        item_id=item_id,
+        key="child_id",
+        message=_("Enfant retiré de la fiche."),
+    )
+
+
+@require_POST
+@pathway_view()
+def qualification_add(request, pathway, categories):
+    return _household_add(
+        request,
+        pathway,
+        categories,
+        form_class=forms.QualificationForm,
+        prefix="qualification",
+        service=services_household.qualification_add,
+        message=_("Diplôme ajouté."),
+    )
+
+
+@require_POST
+@pathway_view()
+def qualification_remove(request, pathway, categories, item_id):
+    return _household_remove(
+        request,
+        pathway,
+        categories,
+        service=services_household.qualification_remove,
+        item_id=item_id,
+        key="qualification_id",
+        message=_("Diplôme retiré de la fiche."),
+    )
+
+
+@require_POST
+@pathway_view()
+def experience_add(request, pathway, categories):
+    return _household_add(
+        request,
+        pathway,
+        categories,
+        form_class=forms.ExperienceForm,
+        prefix="experience",
+        service=services_household.experience_add,
+        message=_("Expérience professionnelle ajoutée."),
+    )
+
+
+@require_POST
+@pathway_view()
+def experience_remove(request, pathway, categories, item_id):
+    return _household_remove(
+        request,
+        pathway,
+        categories,
+        service=services_household.experience_remove,
+        item_id=item_id,
+        key="experience_id",
+        message=_("Expérience professionnelle retirée de la fiche."),
+    )
+
+
+# --- follow-up group -----------------------------------------------------------------------------
+
+
+@pathway_view()
+def group(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="group", title=_("Groupe de suivi"))
+    own_seat = context["own_seat"]
+    is_referent = own_seat is not None and own_seat.is_referent
+    context.update(
+        {
+            "past_seats": list(
+                FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=False)
+                .select_related("membership__user", "membership__organisation")
+                .order_by("-ended_at", "-id")
+            ),
+            "handovers": list(
+                ReferentHandover.objects.filter(pathway=pathway)
+                .select_related(
+                    "previous__membership__user",
+                    "previous__membership__organisation",
+                    "new__membership__user",
+                    "new__membership__organisation",
+                    "decided_by",
+                )
+                .order_by("-decided_at", "-id")
+            ),
+            "join_requests": list(
+                JoinRequest.objects.filter(pathway=pathway, status=JoinRequestStatus.PENDING)
+                .select_related("membership__user", "membership__organisation")
+                .order_by("requested_at", "id")
+            ),
+            "is_referent": is_referent,
+            "can_manage_members": pathway.status == PathwayStatus.OPEN
+            and (is_referent or context["is_orientation_officer"]),
+        }
+    )
+    return render(request, "pathways/group.html", context)
+
+
+def _search_email(request) -> tuple[forms.EmailSearchForm, str]:
+    data = request.POST if request.method == "POST" else request.GET
+    search = forms.EmailSearchForm(data if "email" in data else None)
+    email = search.cleaned_data["email"] if search.is_bound and search.is_valid() else ""
+    return search, email
+
+
+def _email_found(queryset, email: str) -> bool:
+    return bool(email) and queryset.filter(user__email__iexact=email).exists()
+
+
+@pathway_view()
+def referent_change(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="group", title=_("Changer de référent·e"))
+    if not context["can_change_referent"]:
+        raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut changer de référent."))
+    search, email = _search_email(request)
+    queryset = forms.candidate_memberships(pathway=pathway, email=email)
+    status = 200
+    if request.method == "POST":
+        form = forms.ReferentChangeForm(request.POST, queryset=queryset)
+        if form.is_valid():
+            try:
+                pathway_services.referent_change(
+                    pathway=pathway,
+                    new_membership=form.cleaned_data["new_membership"],
+                    reason=form.cleaned_data["reason"],
+                    handover_note=form.cleaned_data["handover_note"],
+                    keep_previous_in_group=form.cleaned_data["keep_previous_in_group"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("Le·la référent·e a été changé·e."))
+                return redirect("pathway_group", pathway.pk)
+    else:
+        form = forms.ReferentChangeForm(queryset=queryset, initial={"email": email})
+    context.update({"form": form, "search": search, "email": email, "email_found": _email_found(queryset, email)})
+    return render(request, "pathways/referent_change.html", context, status=status)
+
+
+@pathway_view()
+def member_add(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="group", title=_("Ajouter un membre au groupe"))
+    search, email = _search_email(request)
+    # Only professionals found by exact e-mail can be added (the group's members already sit in it).
+    queryset = forms.candidate_memberships(pathway=pathway, email=email).exclude(
+        pk__in=FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True).values("membership_id")
+    )
+    if not email:
+        queryset = queryset.none()
+    status = 200
+    if request.method == "POST":
+        form = forms.MemberAddForm(request.POST, queryset=queryset)
+        if form.is_valid():
+            try:
+                pathway_services.member_add(
+                    pathway=pathway,
+                    new_membership=form.cleaned_data["new_membership"],
+                    reason=form.cleaned_data["reason"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("Le·la professionnel·le a rejoint le groupe de suivi."))
+                return redirect("pathway_group", pathway.pk)
+    else:
+        form = forms.MemberAddForm(queryset=queryset, initial={"email": email})
+    context.update({"form": form, "search": search, "email": email, "email_found": _email_found(queryset, email)})
+    return render(request, "pathways/member_add.html", context, status=status)
+
+
+@pathway_view()
+def member_end(request, pathway, categories, seat_id):
+    seat = get_object_or_404(
+        FollowUpMember.objects.select_related("membership__user", "membership__organisation"),
+        pk=seat_id,
+        pathway=pathway,
+        ended_at__isnull=True,
+    )
+    context = pathway_context(request, pathway, categories, tab="group", title=_("Sortie du groupe de suivi"))
+    status = 200
+    if request.method == "POST":
+        form = forms.ReasonForm(request.POST)
+        if form.is_valid():
+            try:
+                pathway_services.member_end(
+                    seat=seat,
+                    reason=form.cleaned_data["reason"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("Le·la membre a quitté le groupe de suivi."))
+                return redirect("pathway_group", pathway.pk)
+    else:
+        form = forms.ReasonForm()
+    context.update({"form": form, "seat": seat})
+    return render(request, "pathways/member_end.html", context, status=status)
+
+
+@require_POST
+@pathway_view()
+def join_request_decide(request, pathway, categories, request_id):
+    join_request = get_object_or_404(JoinRequest, pk=request_id, pathway=pathway)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "refuse"):
+        messages.error(request, _("Choisissez d'accepter ou de refuser la demande."))
+        return redirect("pathway_group", pathway.pk)
+    try:
+        pathway_services.join_request_decide(
+            join_request=join_request,
+            accept=decision == "accept",
+            membership=request.membership,
+            acting_user=request.user,
+        )
+    except PermissionDenied as exc:
+        raise PermissionDenied(_refusal(exc)) from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if decision == "accept":
+            messages.success(request, _("Demande acceptée : le·la professionnel·le rejoint le groupe de suivi."))
+        else:
+            messages.success(request, _("Demande refusée."))
+    return redirect("pathway_group", pathway.pk)
+
+
+@pathway_view()
+def close(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="group", title=_("Clore le parcours"))
+    status = 200
+    if request.method == "POST":
+        form = forms.ReasonForm(request.POST)
+        if form.is_valid():
+            try:
+                pathway_services.pathway_close(
+                    pathway=pathway,
+                    reason=form.cleaned_data["reason"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("Le parcours est clos."))
+                return redirect("pathway", pathway.pk)
+    else:
+        form = forms.ReasonForm()
+    form.fields["reason"].label = _("Motif de clôture")
+    context.update({"form": form})
+    return render(request, "pathways/close.html", context, status=status)
+
+
+@pathway_view()
+def orientation(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="summary", title=_("Décision d'orientation"))
+    if not context["is_orientation_officer"]:
+        raise PermissionDenied(_("Seul·e un·e chargé·e d'orientation décide de l'orientation."))
+    status = 200
+    if request.method == "POST":
+        form = forms.OrientationForm(request.POST)
+        if form.is_valid():
+            try:
+                pathway_services.orientation_decide(
+                    pathway=pathway,
+                    orientation=form.cleaned_data["orientation"],
+                    reason=form.cleaned_data["reason"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("L'orientation a été enregistrée."))
+                return redirect("pathway", pathway.pk)
+    else:
+        form = forms.OrientationForm()
+    context.update({"form": form})
+    return render(request, "pathways/orientation.html", context, status=status)
+
+
+# --- timeline, consents, access log --------------------------------------------------------------
+
+
+@pathway_view()
+def timeline(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="timeline", title=_("Historique du parcours"))
+    filter_form = forms.TimelineFilterForm(request.GET or None)
+    events = Event.objects.filter(pathway=pathway).select_related("actor", "organisation").order_by("-at", "-id")
+    kind = ""
+    if filter_form.is_bound and filter_form.is_valid():
+        kind = filter_form.cleaned_data["kind"]
+        if kind:
+            events = events.filter(kind=kind)
+    context.update(
+        {
+            "filter_form": filter_form,
+            "page_obj": _page(request, events, TIMELINE_PAGE_SIZE),
+            "extra_query": f"&kind={kind}" if kind else "",
+        }
+    )
+    return render(request, "pathways/timeline.html", context)
+
+
+def _consent_organisations(pathway):
+    """Organisations offered as grantees: those of the group (past and present) and the active
+    ones of the pathway's département."""
+    from django.db.models import Q
+
+    return Organisation.objects.filter(
+        Q(memberships__follow_ups__pathway=pathway) | Q(departement_id=pathway.departement_id, is_active=True)
+    ).distinct()
+
+
+@pathway_view()
+def consents(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="consents", title=_("Consentements"))
+    organisations = _consent_organisations(pathway)
+    status = 200
+    if request.method == "POST":
+        form = forms.ConsentForm(request.POST, organisations=organisations)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                consent_record(
+                    person=pathway.person,
+                    organisation=data["organisation"],
+                    role=data["role"],
+                    category=data["category"],
+                    purpose=data["purpose"],
+                    decision=data["decision"],
+                    channel=data["channel"],
+                    membership=request.membership,
+                    acting_user=request.user,
+                    pathway=pathway,
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict") and "grantee" in exc.error_dict:
+                    form.add_error("organisation", exc.error_dict.pop("grantee"))
+                    exc = ValidationError(exc.error_dict) if exc.error_dict else None
+                if exc is not None:
+                    _apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, _refusal(exc))
+                status = 403
+            else:
+                messages.success(request, _("La décision de la personne a été enregistrée."))
+                return redirect("pathway_consents", pathway.pk)
+    else:
+        form = forms.ConsentForm(organisations=organisations)
+    ledger = list(consent_ledger(person=pathway.person))
+    context.update(
+        {
+            "form": form,
+            "current_consents": [c for c in ledger if c.is_current],
+            "ledger": ledger,
+        }
+    )
+    return render(request, "pathways/consents.html", context, status=status)
+
+
+# Which page an audited read was of (the decorator records the view's name).
+READ_PAGES = {
+    "summary": _("Synthèse"),
+    "person_edit": _("Fiche"),
+    "group": _("Groupe de suivi"),
+    "timeline": _("Historique"),
+    "consents": _("Consentements"),
+    "access_log": _("Journal des accès"),
+    "referent_change": _("Changement de référent·e"),
+    "member_add": _("Ajout d'un membre"),
+    "member_end": _("Sortie d'un membre"),
+    "close": _("Clôture"),
+    "orientation": _("Orientation"),
+}
+
+
+@pathway_view()
+def access_log(request, pathway, categories):
+    context = pathway_context(request, pathway, categories, tab="access_log", title=_("Qui a consulté ce dossier"))
+    entries = (
+        AuditEntry.objects.filter(person_id=pathway.person_id)
+        .select_related("actor", "organisation")
+        .order_by("-at", "-id")
+    )
+    page_obj = _page(request, entries, ACCESS_LOG_PAGE_SIZE)
+    for entry in page_obj:
+        view_name = entry.object_type.partition(":")[2]
+        entry.page_label = READ_PAGES.get(view_name, "")
+        entry.is_break_glass = entry.action == AuditAction.BREAK_GLASS
+    context.update({"page_obj": page_obj, "extra_query": ""})
+    return render(request, "pathways/access_log.html", context)
+
+
+# --- printable summary ---------------------------------------------------------------------------
+
+
+@pathway_view(audit_read=False)
+def print_summary(request, pathway, categories):
+    """A one-page summary for the person to take away; printing is audited as such."""
+    context = pathway_context(request, pathway, categories, tab="print", title=_("Synthèse imprimable"))
+    actions = Action.objects.exclude(status=ActionStatus.CANCELLED).order_by("due_on", "id")
+    context.update(
+        {
+            "goals": list(
+                Goal.objects.filter(pathway=pathway, status=GoalStatus.IN_PROGRESS)
+                .prefetch_related(Prefetch("actions", queryset=actions))
+                .order_by("created_at", "id")
+            ),
+            "next_appointments": list(
+                Appointment.objects.filter(
+                    pathway=pathway, status=AppointmentStatus.PLANNED, starts_at__gte=timezone.now()
+                )
+                .select_related("with_member__user", "with_member__organisation")
+                .order_by("starts_at")[:5]
+            ),
+            "printed_on": timezone.localdate(),
+        }
+    )
+    audit_log(
+        actor=request.user,
+        organisation=request.membership.organisation if request.membership else None,
+        action=AuditAction.PRINT,
+        obj=pathway,
+        person=pathway.person,
+        object_type="pathways.pathway:print_summary",
+    )
+    return render(request, "pathways/print.html", context)
+
+
+# --- break-glass ---------------------------------------------------------------------------------
+
+
+@login_required
+def break_glass(request, pathway_id: int):
+    """A platform administrator asks for exceptional access. Not through `pathway_view`: the
+    administrator cannot see the pathway yet. Anyone else gets the same 404 as for a pathway that
+    does not exist."""
+    if not request.user.is_superuser:
+        raise Http404("Parcours introuvable.")
+    pathway = get_object_or_404(Pathway, pk=pathway_id)
+    if pathways_visible_to(membership=request.membership, user=request.user).filter(pk=pathway.pk).exists():
+        return redirect("pathway", pathway.pk)
+    if request.method == "POST":
+        form = forms.BreakGlassForm(request.POST)
+        if form.is_valid():
+            try:
+                pathway_services.break_glass_open(
+                    pathway=pathway, reason=form.cleaned_data["reason"], acting_user=request.user
+                )
+            except ValidationError as exc:
+                _apply_service_errors(form, exc)
+            else:
+                messages.warning(
+                    request,
+                    _("Accès exceptionnel ouvert : il est journalisé et visible par la personne."),
+                )
+                return redirect(reverse("pathway", args=[pathway.pk]))
+    else:
+        form = forms.BreakGlassForm()
+    return render(
+        request,
+        "pathways/break_glass.html",
+        {"title": _("Accès exceptionnel à un parcours"), "form": form, "pathway_id": pathway.pk},
+    )

@@ -1,0 +1,94 @@
+"""Who reaches the pathway pages: group members yes, anyone else 404, anonymous to login; and
+every GET of a tab leaves exactly one READ entry in the audit chain."""
+
+import pytest
+from django.urls import reverse
+
+from parcours.audit.models import AuditAction, AuditEntry
+from tests.www.pathways.conftest import html_of
+
+TABS = [
+    ("pathway", ()),
+    ("pathway_person_edit", ("identity",)),
+    ("pathway_group", ()),
+    ("pathway_timeline", ()),
+    ("pathway_consents", ()),
+    ("pathway_access_log", ()),
+    ("pathway_print", ()),
+    ("pathway_referent_change", ()),
+    ("pathway_member_add", ()),
+    ("pathway_close", ()),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "args"), TABS)
+def test_group_member_sees_the_page(login, membership, pathway, name, args):
+    response = login(membership).get(reverse(name, args=[pathway.pk, *args]))
+    assert response.status_code == 200
+    assert pathway.person.first_name in html_of(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "args"), TABS)
+def test_professional_outside_the_group_gets_404(login, outsider, pathway, name, args):
+    response = login(outsider).get(reverse(name, args=[pathway.pk, *args]))
+    assert response.status_code == 404
+    assert pathway.person.last_name not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "args"), TABS)
+def test_anonymous_visitor_is_sent_to_login(client, pathway, name, args):
+    response = client.get(reverse(name, args=[pathway.pk, *args]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_unknown_pathway_is_404_for_a_member(login, membership, pathway):
+    response = login(membership).get(reverse("pathway", args=[pathway.pk + 1000]))
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_ended_member_no_longer_sees_the_pathway(login, plain_member, pathway):
+    pathway.members.filter(membership=plain_member).update(ended_at="2024-01-01T00:00:00Z")
+    response = login(plain_member).get(reverse("pathway", args=[pathway.pk]))
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["pathway", "pathway_group", "pathway_timeline", "pathway_consents", "pathway_access_log"]
+)
+def test_each_tab_read_writes_one_read_audit_entry(login, membership, pathway, name):
+    client = login(membership)
+    before = AuditEntry.objects.filter(person=pathway.person, action=AuditAction.READ).count()
+    client.get(reverse(name, args=[pathway.pk]))
+    entries = AuditEntry.objects.filter(person=pathway.person, action=AuditAction.READ)
+    assert entries.count() == before + 1
+    entry = entries.order_by("-id").first()
+    assert entry.actor == membership.user
+    assert entry.organisation == membership.organisation
+
+
+@pytest.mark.django_db
+def test_refused_read_writes_no_audit_entry(login, outsider, pathway):
+    login(outsider).get(reverse("pathway", args=[pathway.pk]))
+    assert not AuditEntry.objects.filter(person=pathway.person, action=AuditAction.READ).exists()
+
+
+@pytest.mark.django_db
+def test_orientation_officer_with_territory_grant_sees_the_summary(login, orientation_officer, pathway):
+    response = login(orientation_officer).get(reverse("pathway", args=[pathway.pk]))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_orientation_officer_without_grant_gets_404(login, pathway):
+    from tests.factories import MembershipFactory
+
+    officer = MembershipFactory(orientation=True)
+    response = login(officer).get(reverse("pathway", args=[pathway.pk]))
+    assert response.status_code == 404

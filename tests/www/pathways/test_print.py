@@ -1,0 +1,54 @@
+"""The one-page printable summary for the person."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from parcours.audit.models import AuditAction, AuditEntry
+from tests.factories import ActionFactory, AppointmentFactory, GoalFactory
+from tests.www.pathways.conftest import html_of
+
+
+@pytest.mark.django_db
+def test_print_shows_referent_goals_actions_and_appointments(login, membership, pathway):
+    membership.organisation.email = "accueil@agence.test"
+    membership.organisation.save()
+    goal = GoalFactory(pathway=pathway, text="Trouver un emploi dans le BTP")
+    ActionFactory(goal=goal, text="Atelier CV", due_on=datetime.date(2030, 2, 3))
+    AppointmentFactory(
+        pathway=pathway,
+        with_member=membership,
+        subject="Point mensuel",
+        starts_at=timezone.now() + datetime.timedelta(days=2),
+    )
+    html = html_of(login(membership).get(reverse("pathway_print", args=[pathway.pk])))
+    assert pathway.person.first_name in html
+    assert membership.user.get_full_name() in html
+    assert "accueil@agence.test" in html
+    assert "Trouver un emploi dans le BTP" in html
+    assert "Atelier CV" in html and "03/02/2030" in html
+    assert "Point mensuel" in html
+    assert "parcours-print-only" in html
+
+
+@pytest.mark.django_db
+def test_print_is_audited_as_print_not_read(login, membership, pathway):
+    login(membership).get(reverse("pathway_print", args=[pathway.pk]))
+    entries = AuditEntry.objects.filter(person=pathway.person)
+    assert entries.filter(action=AuditAction.PRINT, actor=membership.user).count() == 1
+    assert not entries.filter(action=AuditAction.READ).exists()
+
+
+@pytest.mark.django_db
+def test_print_refused_to_an_outsider_and_not_audited(login, outsider, pathway):
+    response = login(outsider).get(reverse("pathway_print", args=[pathway.pk]))
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(person=pathway.person, action=AuditAction.PRINT).exists()
+
+
+@pytest.mark.django_db
+def test_print_hides_sensitive_data(login, membership, refugee_pathway):
+    html = html_of(login(membership).get(reverse("pathway_print", args=[refugee_pathway.pk])))
+    assert "Carte de résident" not in html

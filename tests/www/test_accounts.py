@@ -1,0 +1,98 @@
+from unittest import mock
+
+import pytest
+from django.db.utils import OperationalError
+from django.urls import reverse
+
+from parcours.audit.models import AuditAction, AuditEntry
+from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_when_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_database_fails(client):
+    with mock.patch("parcours.www.accounts.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+
+
+@pytest.mark.django_db
+def test_login_succeeds_and_is_audited(client):
+    membership = MembershipFactory()
+    response = client.post(reverse("login"), {"username": membership.user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action=AuditAction.LOGIN, actor=membership.user).count() == 1
+
+
+@pytest.mark.django_db
+def test_login_failure_shows_french_message_and_is_audited(client):
+    membership = MembershipFactory()
+    response = client.post(reverse("login"), {"username": membership.user.username, "password": "faux"})
+    assert response.status_code == 200
+    assert "Identifiant ou mot de passe incorrect." in response.content.decode()
+    assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED).count() == 1
+
+
+@pytest.mark.django_db
+def test_login_is_throttled_after_repeated_failures_even_with_right_password(client, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    membership = MembershipFactory()
+    for _ in range(3):
+        client.post(reverse("login"), {"username": membership.user.username, "password": "faux"})
+    response = client.post(reverse("login"), {"username": membership.user.username, "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Trop de tentatives de connexion échouées" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get(reverse("switch_organisation"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_user_switches_to_another_of_their_organisations(client, login):
+    first = MembershipFactory(organisation=OrganisationFactory(name="A"))
+    second = MembershipFactory(user=first.user, organisation=OrganisationFactory(name="B"))
+    login(first)
+    response = client.post(reverse("switch_organisation"), {"membership": second.pk})
+    assert response.status_code == 302
+    assert client.session["current_membership_id"] == second.pk
+
+
+@pytest.mark.django_db
+def test_user_cannot_switch_to_an_organisation_they_do_not_belong_to(client, login):
+    mine = MembershipFactory()
+    other = MembershipFactory()
+    login(mine)
+    response = client.post(reverse("switch_organisation"), {"membership": other.pk})
+    assert response.status_code == 200
+    assert "Choisissez une de vos organisations." in response.content.decode()
+    assert client.session["current_membership_id"] == mine.pk
+
+
+@pytest.mark.django_db
+def test_inactive_membership_is_not_used_even_if_in_session(client, login):
+    active = MembershipFactory(organisation=OrganisationFactory(name="Z active"))
+    inactive = MembershipFactory(user=active.user, organisation=OrganisationFactory(name="A inactive"), is_active=False)
+    login(active)
+    session = client.session
+    session["current_membership_id"] = inactive.pk
+    session.save()
+    response = client.get(reverse("switch_organisation"))
+    assert response.context["current_membership"].pk == active.pk
+
+
+@pytest.mark.django_db
+def test_pages_send_a_content_security_policy(client):
+    response = client.get(reverse("login"))
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
