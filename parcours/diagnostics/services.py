@@ -142,6 +142,11 @@ def diagnostic_record(
     return diagnostic
 
 
+CIR_FIELDS = frozenset(
+    {"signed_on", "french_hours_prescribed", "french_hours_done", "civic_training_done", "french_level_at_signature"}
+)
+
+
 @transaction.atomic
 def integration_contract_save(
     *, person: Person, pathway, values: dict, membership: Membership, acting_user
@@ -153,6 +158,9 @@ def integration_contract_save(
     _require_seat(pathway=pathway, membership=membership)
     if pathway.person_id != person.pk:
         raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    unknown = set(values) - CIR_FIELDS
+    if unknown:
+        raise ValidationError(_("Champ non modifiable : %(f)s.") % {"f": ", ".join(sorted(unknown))})
     contract = IntegrationContract.objects.select_for_update(no_key=True).filter(person=person).first()
     creating = contract is None
     contract = contract or IntegrationContract(person=person)

@@ -557,6 +557,8 @@ def appointment_create(
 ) -> Appointment:
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
+    if not 5 <= duration_minutes <= 480:
+        raise ValidationError({"duration_minutes": _("La durée d'un rendez-vous va de 5 minutes à 8 heures.")})
     appointment = Appointment(
         pathway=pathway,
         starts_at=starts_at,

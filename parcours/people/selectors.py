@@ -8,23 +8,27 @@ from django.db.models.functions import Lower
 
 from parcours.organisations.models import Membership
 
-from .enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES, ConsentDecision, DataCategory
+from .enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES, ConsentDecision, ConsentPurpose, DataCategory
 from .models import Consent, Person
 
 IDENTIFIER_FIELDS = ("nir", "france_travail_id", "caf_number", "ofii_number")
 
 
-def consented_categories(*, person: Person | int, membership: Membership) -> frozenset[str]:
-    """The data categories this membership may read for this person: the ordinary ones (the
-    follow-up group works on them by mission) plus the sensitive ones the person consented to for
-    the member's organisation or role. One query; read on every request, so that a withdrawal
-    takes effect on the next one."""
+def consented_categories(
+    *, person: Person | int, membership: Membership, purpose: str = ConsentPurpose.ACCOMPANIMENT
+) -> frozenset[str]:
+    """The data categories this membership may read for this person, for one purpose: the
+    ordinary ones (the follow-up group works on them by mission) plus the sensitive ones the person
+    consented to for the member's organisation or role and for that purpose (a consent given for a
+    referral does not open the pathway pages). One query; read on every request, so that a
+    withdrawal takes effect on the next one."""
     person_id = person if isinstance(person, int) else person.pk
     granted = (
         Consent.objects.filter(
             person_id=person_id,
             is_current=True,
             decision=ConsentDecision.GIVEN,
+            purpose=purpose,
             category__in=SENSITIVE_CATEGORIES,
         )
         .filter(Q(organisation_id=membership.organisation_id) | Q(organisation__isnull=True, role=membership.role))

@@ -58,6 +58,15 @@ def person_create(*, data: dict, membership: Membership, acting_user, force: boo
     return person, pathway
 
 
+# What a professional may change on a person record; bookkeeping fields (created_by,
+# anonymised_at…) are never written through person_update.
+EDITABLE_PERSON_FIELDS = frozenset(
+    field.name
+    for field in Person._meta.concrete_fields
+    if field.name not in {"id", "created_at", "created_by", "anonymised_at"}
+)
+
+
 def category_of_field(field: str) -> str:
     for category, fields in Person.SENSITIVE_FIELDS.items():
         if field in fields:
@@ -76,6 +85,9 @@ def person_update(*, person: Person, changes: dict, membership: Membership, acti
     _require_seat(pathway=pathway, membership=membership)
     if pathway.person_id != person.pk:
         raise PermissionDenied(_("Ce parcours n'est pas celui de cette personne."))
+    unknown = set(changes) - EDITABLE_PERSON_FIELDS
+    if unknown:
+        raise ValidationError(_("Champ non modifiable : %(f)s.") % {"f": ", ".join(sorted(unknown))})
     person = Person.objects.select_for_update(no_key=True).get(pk=person.pk)
     allowed = consented_categories(person=person, membership=membership)
     for field in changes:

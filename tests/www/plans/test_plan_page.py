@@ -128,7 +128,7 @@ def test_plan_page_stays_within_15_queries_whatever_the_number_of_goals_and_acti
     html = response.content.decode()
     assert response.status_code == 200
     assert "!!INVALID" not in html
-    assert html.count('class="fr-card__title"') == 30
+    assert html.count('class="parcours-goal') == 30
     assert html.count("Note de suivi") == 10
 
 
