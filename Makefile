@@ -35,9 +35,14 @@ pg-start:
 pg-stop:
 	scripts/pg.sh stop
 
+# Typed modules: services (writes), selectors (scoped reads) and pure cores.
+TYPED := parcours/audit/chain.py parcours/diagnostics/rules.py $(wildcard parcours/*/services*.py) \
+	$(wildcard parcours/*/selectors.py) parcours/pathways/retention.py
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy $(TYPED)
 
 fix: install
 	$(BIN)/ruff format .

@@ -100,17 +100,17 @@ def diagnostic_record(
     for theme in Theme.values:
         if theme in SENSITIVE_THEMES and DataCategory.HEALTH not in categories:
             continue
-        values = themes.get(theme)
-        if not values:
+        theme_values = themes.get(theme)
+        if not theme_values:
             continue
         assessment = ThemeAssessment.objects.create(
             diagnostic=diagnostic,
             theme=theme,
-            need=values.get("need", NeedLevel.NOT_ASSESSED),
-            note=values.get("note", "").strip(),
+            need=theme_values.get("need", NeedLevel.NOT_ASSESSED),
+            note=theme_values.get("note", "").strip(),
         )
-        if values.get("situations"):
-            assessment.situations.set(values["situations"])
+        if theme_values.get("situations"):
+            assessment.situations.set(theme_values["situations"])
     for old in carried:
         copy = ThemeAssessment.objects.create(diagnostic=diagnostic, theme=old.theme, need=old.need, note=old.note)
         copy.situations.set(old.situations.all())

@@ -119,7 +119,9 @@ def pathway_open(*, person: Person, membership: Membership, acting_user, as_refe
     Person.objects.select_for_update(no_key=True).filter(pk=person.pk).first()
     if Pathway.objects.filter(person=person, status=PathwayStatus.OPEN).exists():
         raise ValidationError(_("Cette personne a déjà un parcours en cours."))
-    departement_id = person.commune.departement_id if person.commune_id else membership.organisation.departement_id
+    departement_id = (
+        person.commune.departement_id if person.commune is not None else membership.organisation.departement_id
+    )
     pathway = Pathway.objects.create(person=person, departement_id=departement_id)
     is_referent = as_referent and membership.role in ACCOMPANYING_ROLES
     FollowUpMember.objects.create(

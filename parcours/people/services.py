@@ -107,7 +107,7 @@ def person_update(*, person: Person, changes: dict, membership: Membership, acti
         {
             str(DataCategory(category_of_field(f)).label)
             if category_of_field(f)
-            else str(Person._meta.get_field(f).verbose_name)
+            else str(getattr(Person._meta.get_field(f), "verbose_name", f))
             for f in changed
         }
     )
