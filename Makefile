@@ -24,7 +24,7 @@ demo-data: install
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py load_reference
-	$(DEMO_ENV) $(PY) manage.py demo_load --persons 300
+	$(DEMO_ENV) $(PY) manage.py demo_load --persons 300 --if-absent
 
 serve:
 	@$(DEMO_ENV) $(PY) manage.py demo_logins

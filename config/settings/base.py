@@ -107,6 +107,8 @@ LOGOUT_REDIRECT_URL = "login"
 # further attempts are refused until the window has passed.
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Number of reverse proxies in front of the application (their X-Forwarded-For is trusted).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]

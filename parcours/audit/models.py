@@ -26,13 +26,16 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, blank=True)
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, related_name="+")
+    # Indexed by audit_person_at_idx (person, -at), which also serves lookups by person alone.
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, null=True, related_name="+", db_index=False)
     fields = models.JSONField(default=list, blank=True)
     reason = models.CharField(max_length=500, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("entrée du journal d'audit")
         ordering = ["id"]
         indexes = [models.Index(fields=["person", "-at"], name="audit_person_at_idx")]
+        # A constraint rather than unique=True: no extra pattern-matching index on PostgreSQL.
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_hash_unique")]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from parcours.audit.admin import AuditedAdminMixin
+
 from .models import Membership, Organisation, TerritoryGrant
 
 
@@ -10,7 +12,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "departement", "is_active"]
     list_filter = ["kind", "departement"]
     search_fields = ["name", "siret"]
@@ -18,14 +20,16 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "organisation", "role", "is_active"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["user__username", "user__last_name", "organisation__name"]
 
 
 @admin.register(TerritoryGrant)
-class TerritoryGrantAdmin(admin.ModelAdmin):
+class TerritoryGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Grants are revoked (revoked_at), never deleted: the history of who could see what stays."""
+
     list_display = ["membership", "departement", "granted_at", "revoked_at"]
     readonly_fields = ["granted_by", "granted_at"]
 
@@ -33,3 +37,6 @@ class TerritoryGrantAdmin(admin.ModelAdmin):
         if not change:
             obj.granted_by = request.user
         super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

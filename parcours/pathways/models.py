@@ -181,13 +181,17 @@ class Event(models.Model):
     """The pathway's timeline, append-only. `summary` is written for a reader of the pathway and
     never carries sensitive data (sensitive changes say only which category changed)."""
 
-    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="events")
+    # Indexed by event_pathway_at_idx (pathway, -at), which also serves lookups by pathway alone.
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, related_name="+")
     summary = models.CharField(max_length=500)
     payload = models.JSONField(default=dict, blank=True)
+    # The sensitive data category the event is about ("" for ordinary ones): readers without
+    # consent for it do not see the event at all.
+    category = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -7,11 +7,13 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from parcours.diagnostics.enums import SENSITIVE_THEMES
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, TerritoryGrant
+from parcours.people.enums import DataCategory
 
 from .enums import Orientation, PathwayStatus
-from .models import BreakGlassAccess, FollowUpMember, Pathway
+from .models import BreakGlassAccess, Event, FollowUpMember, Goal, Pathway
 
 # The membership's own state is checked in SQL too: an in-memory membership may be stale, and a
 # deactivated organisation takes its members' access with it.
@@ -241,3 +243,17 @@ def territory_people_aggregates(*, departement_code: str) -> dict:
         .order_by()
     )
     return {"by_protection_status": by_protection, "by_french_level": by_french}
+
+
+def goals_visible_to(*, pathway: Pathway, categories: frozenset[str]) -> QuerySet[Goal]:
+    """The pathway's goals; those of a sensitive theme (health) only with consent for it."""
+    qs = Goal.objects.filter(pathway=pathway)
+    if DataCategory.HEALTH not in categories:
+        qs = qs.exclude(theme__in=SENSITIVE_THEMES)
+    return qs
+
+
+def events_visible_to(*, pathway: Pathway, categories: frozenset[str]) -> QuerySet[Event]:
+    """The timeline, without the events about a sensitive category the reader may not see (their
+    summary would tell what the hidden data is, or that it exists)."""
+    return Event.objects.filter(pathway=pathway).filter(Q(category="") | Q(category__in=categories))

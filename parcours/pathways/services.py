@@ -12,9 +12,12 @@ from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
+from parcours.diagnostics.enums import SENSITIVE_THEMES
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.organisations.models import Membership
+from parcours.people.enums import DataCategory
 from parcours.people.models import Person
+from parcours.people.selectors import consented_categories
 
 from .enums import (
     ACTION_TRANSITIONS,
@@ -48,6 +51,7 @@ def event_record(
     membership: Membership | None,
     summary: str,
     payload: dict | None = None,
+    category: str = "",
 ) -> Event:
     now = timezone.now()
     event = Event.objects.create(
@@ -58,9 +62,23 @@ def event_record(
         organisation_id=membership.organisation_id if membership else None,
         summary=summary[:500],
         payload=payload or {},
+        category=category,
     )
     Pathway.objects.filter(pk=pathway.pk).update(last_activity_at=now)
     return event
+
+
+def _membership_can_accompany(membership: Membership) -> bool:
+    """Re-read from the database: the account, the membership and the organisation are active and
+    the role accompanies people (an in-memory object may be stale)."""
+    return (
+        Membership.objects.active().filter(pk=membership.pk, user__is_active=True, role__in=ACCOMPANYING_ROLES).exists()
+    )
+
+
+def goal_category(theme: str) -> str:
+    """Goals (and their actions) of a sensitive theme carry the health category."""
+    return DataCategory.HEALTH if theme in SENSITIVE_THEMES else ""
 
 
 def _require_seat(*, pathway: Pathway, membership: Membership | None) -> FollowUpMember:
@@ -213,7 +231,7 @@ def referent_change(
         errors["handover_note"] = _("Rédigez une note de passation pour le·la nouveau·elle référent·e.")
     if len(handover_note) > 5000:
         errors["handover_note"] = _("La note de passation ne peut dépasser 5 000 caractères.")
-    if not new_membership.is_active or new_membership.role not in ACCOMPANYING_ROLES:
+    if not _membership_can_accompany(new_membership):
         errors["new_membership"] = _("Ce·tte professionnel·le ne peut pas être référent·e (rôle ou compte inactif).")
     elif current is not None and current.membership_id == new_membership.pk:
         errors["new_membership"] = _("Cette personne est déjà le·la référent·e du parcours.")
@@ -291,7 +309,7 @@ def member_add(
         raise ValidationError({"reason": _("Indiquez pourquoi ce·tte professionnel·le rejoint le groupe.")})
     if errors := _reason_errors(reason):
         raise ValidationError(errors)
-    if not new_membership.is_active or new_membership.role not in ACCOMPANYING_ROLES:
+    if not _membership_can_accompany(new_membership):
         raise ValidationError(
             {"new_membership": _("Ce·tte professionnel·le ne peut pas rejoindre un groupe de suivi.")}
         )
@@ -401,6 +419,10 @@ def goal_create(
 ) -> Goal:
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
+    if goal_category(theme) and goal_category(theme) not in consented_categories(
+        person=pathway.person_id, membership=membership
+    ):
+        raise PermissionDenied(_("La personne n'a pas consenti au partage de ses données de santé avec vous."))
     goal = Goal(
         pathway=pathway, theme=theme, text=text.strip(), agreed_by_person=agreed_by_person, created_by=acting_user
     )
@@ -414,6 +436,7 @@ def goal_create(
         membership=membership,
         summary=_("Objectif « %(text)s » (%(agreed)s)") % {"text": goal.text, "agreed": agreed},
         payload={"goal": goal.pk},
+        category=goal_category(goal.theme),
     )
     audit_log(
         actor=acting_user,
@@ -444,6 +467,7 @@ def goal_update(*, goal: Goal, status: str, agreed_by_person: bool, membership: 
         membership=membership,
         summary=_("Objectif « %(text)s » : %(status)s") % {"text": goal.text, "status": goal.get_status_display()},
         payload={"goal": goal.pk},
+        category=goal_category(goal.theme),
     )
     audit_log(
         actor=acting_user,
@@ -480,6 +504,7 @@ def action_create(
         membership=membership,
         summary=_("Action « %(text)s »%(due)s") % {"text": action.text, "due": due},
         payload={"action": action.pk},
+        category=goal_category(goal.theme),
     )
     audit_log(
         actor=acting_user,
@@ -532,6 +557,7 @@ def action_set_status(
         summary=_("Action « %(text)s » : %(from)s → %(to)s")
         % {"text": action.text, "from": previous, "to": action.get_status_display()},
         payload={"action": action.pk, "status": status},
+        category=goal_category(action.goal.theme),
     )
     audit_log(
         actor=acting_user,
@@ -707,6 +733,8 @@ def join_request_decide(*, join_request: JoinRequest, accept: bool, membership: 
         raise PermissionDenied(_("Seul·e le·la référent·e répond aux demandes d'accès."))
     if join_request.status != JoinRequestStatus.PENDING:
         raise ValidationError(_("Cette demande a déjà reçu une réponse."))
+    if accept and not _membership_can_accompany(join_request.membership):
+        raise ValidationError(_("Ce compte ou cette appartenance n'est plus actif : la demande ne peut être acceptée."))
     if (
         accept
         and FollowUpMember.objects.filter(

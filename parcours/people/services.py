@@ -103,21 +103,24 @@ def person_update(*, person: Person, changes: dict, membership: Membership, acti
         setattr(person, field, changes[field])
     person.full_clean()
     person.save(update_fields=changed)
-    labels = sorted(
-        {
-            str(DataCategory(category_of_field(f)).label)
-            if category_of_field(f)
-            else str(getattr(Person._meta.get_field(f), "verbose_name", f))
-            for f in changed
-        }
-    )
-    event_record(
-        pathway=pathway,
-        kind=EventKind.PERSON_UPDATED,
-        actor=acting_user,
-        membership=membership,
-        summary=_("Fiche mise à jour : %(what)s") % {"what": ", ".join(labels)},
-    )
+    # One timeline event per category: an event about a sensitive category is shown only to
+    # readers who may see that category (it would otherwise tell that such data exists).
+    by_category: dict[str, list[str]] = {}
+    for field in changed:
+        by_category.setdefault(category_of_field(field), []).append(field)
+    for category, fields in sorted(by_category.items()):
+        if category:
+            what = str(DataCategory(category).label)
+        else:
+            what = ", ".join(sorted(str(getattr(Person._meta.get_field(f), "verbose_name", f)) for f in fields))
+        event_record(
+            pathway=pathway,
+            kind=EventKind.PERSON_UPDATED,
+            actor=acting_user,
+            membership=membership,
+            summary=_("Fiche mise à jour : %(what)s") % {"what": what},
+            category=category,
+        )
     audit_log(
         actor=acting_user,
         organisation=membership.organisation,

@@ -5,13 +5,17 @@ from django.contrib.auth.decorators import login_required
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.pathways.selectors import pathway_get_for
+from parcours.people.enums import ORDINARY_CATEGORIES
 from parcours.people.selectors import consented_categories
 
 
 def pathway_view(*, audit_read: bool = True):
     """Resolve `pathway_id` to a pathway the reader may see (404 otherwise, the same answer as for
     a pathway that does not exist), load the data categories the reader may read, and log the
-    read in the audit chain. The view receives (request, pathway, categories, **kwargs)."""
+    read in the audit chain. The view receives (request, pathway, categories, **kwargs).
+
+    Every response that shows the pathway is a read: a GET, and also a POST answered with a page
+    (a form re-rendered with its errors shows the person's data) rather than a redirect."""
 
     def decorator(view):
         @login_required
@@ -22,10 +26,9 @@ def pathway_view(*, audit_read: bool = True):
             if membership is not None:
                 categories = consented_categories(person=pathway.person_id, membership=membership)
             else:  # platform administrator under break-glass: ordinary categories only
-                from parcours.people.enums import ORDINARY_CATEGORIES
-
                 categories = frozenset(ORDINARY_CATEGORIES)
-            if audit_read and request.method == "GET":
+
+            def log_read():
                 audit_log(
                     actor=request.user,
                     organisation=membership.organisation if membership else None,
@@ -34,7 +37,13 @@ def pathway_view(*, audit_read: bool = True):
                     person=pathway.person,
                     object_type=f"pathways.pathway:{view.__name__}",
                 )
-            return view(request, pathway, categories, *args, **kwargs)
+
+            if audit_read and request.method in ("GET", "HEAD"):
+                log_read()
+            response = view(request, pathway, categories, *args, **kwargs)
+            if audit_read and request.method not in ("GET", "HEAD") and response.status_code == 200:
+                log_read()
+            return response
 
         return wrapper
 

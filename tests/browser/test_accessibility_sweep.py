@@ -34,7 +34,7 @@ def pathway(referent):
 
 MEMBER_PAGES = [
     "/accompagnements/",
-    "/accompagnements/?statut=closed&tri=nom",
+    "/accompagnements/?status=closed&sort=nom",
     "/personnes/recherche/",
     "/personnes/nouvelle/",
     "/organisation/",

@@ -96,3 +96,49 @@ def test_pages_send_a_content_security_policy(client):
     response = client.get(reverse("login"))
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["a b", "a\x00b", "x" * 10_000])
+def test_odd_usernames_get_the_normal_message(client, username):
+    response = client.post(reverse("login"), {"username": username, "password": "faux"})
+    assert response.status_code == 200
+    assert "Le formulaire contient des erreurs" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_throttling_behind_a_proxy_counts_the_forwarded_address(client, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    victim = MembershipFactory()
+    for _ in range(2):
+        client.post(reverse("login"), {"username": "inconnu", "password": "x"}, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    response = client.post(
+        reverse("login"), {"username": victim.user.username, "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_admin_audit_pages_do_not_show_whom_an_entry_is_about(admin_client):
+    from parcours.audit.services import audit_log
+    from tests.factories import PersonFactory
+
+    person = PersonFactory(last_name="Nomconfidentiel")
+    entry = audit_log(actor=None, action=AuditAction.UPDATE, obj=person, person=person, reason="Motif confidentiel")
+    html = admin_client.get(reverse("admin:audit_auditentry_change", args=[entry.pk])).content.decode()
+    assert "nomconfidentiel" not in html.lower()
+    assert "Motif confidentiel" not in html
+
+
+@pytest.mark.django_db
+def test_admin_membership_change_is_audited(admin_client):
+    membership = MembershipFactory()
+    response = admin_client.post(
+        reverse("admin:organisations_membership_change", args=[membership.pk]),
+        {"user": membership.user.pk, "organisation": membership.organisation.pk, "role": "encadrant", "is_active": ""},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(object_type="organisations.membership", object_id=str(membership.pk)).get()
+    assert set(entry.fields) == {"role", "is_active"}

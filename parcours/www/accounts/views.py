@@ -18,10 +18,6 @@ from parcours.www.middleware import SESSION_KEY
 from . import throttle
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 class ThrottledAuthenticationForm(AuthenticationForm):
     error_messages = {
         "invalid_login": gettext_lazy("Identifiant ou mot de passe incorrect."),
@@ -31,7 +27,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.data.get("username", "")
-        address = client_address(self.request) if self.request else ""
+        address = throttle.client_address(self.request) if self.request else ""
         if throttle.is_locked(username, address):
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
         try:

@@ -178,6 +178,12 @@ def _breakdown(counts: dict, choices, *, other_label: str = "", mask_small: bool
         rows.append({"label": other_label, "count": sum(n for value, n in counts.items() if value not in known)})
     for row in rows:
         row["masked"] = mask_small and 0 < row["count"] < SMALL_COUNT_THRESHOLD
+    # Complementary suppression: the total is shown, so a single masked cell could be recomputed
+    # by subtraction; mask the smallest other non-zero cell too.
+    if sum(row["masked"] for row in rows) == 1:
+        others = [row for row in rows if not row["masked"] and row["count"] > 0]
+        if others:
+            min(others, key=lambda row: row["count"])["masked"] = True
     return rows
 
 

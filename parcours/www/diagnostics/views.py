@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from parcours.diagnostics.enums import Theme
 from parcours.diagnostics.models import IntegrationContract, Situation
@@ -35,6 +36,7 @@ def require_can_edit(context: dict) -> None:
         raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent modifier ce parcours."))
 
 
+@require_safe
 @pathway_view()
 def pathway_diagnostic(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="diagnostic", title=_("Diagnostic"))

@@ -245,7 +245,7 @@ def candidate_memberships(*, pathway, email: str = "", exclude_referent: bool = 
         condition |= Q(user__email__iexact=email.strip(), user__is_active=True)
     return (
         Membership.objects.active()
-        .filter(condition, role__in=ACCOMPANYING_ROLES)
+        .filter(condition, role__in=ACCOMPANYING_ROLES, user__is_active=True)
         .select_related("user", "organisation")
         .order_by("user__last_name", "user__first_name", "organisation__name")
     )

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from parcours.audit.models import AuditAction, AuditEntry
 from parcours.audit.services import audit_log
@@ -35,14 +35,12 @@ from parcours.pathways.enums import (
 from parcours.pathways.models import (
     Action,
     Appointment,
-    Event,
     FollowUpMember,
-    Goal,
     JoinRequest,
     Pathway,
     ReferentHandover,
 )
-from parcours.pathways.selectors import pathways_visible_to
+from parcours.pathways.selectors import events_visible_to, goals_visible_to, pathways_visible_to
 from parcours.people import services_household
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
 from parcours.people.models import Child, ForeignQualification, WorkExperience
@@ -89,6 +87,7 @@ def _page(request, queryset, size: int):
 # --- summary -------------------------------------------------------------------------------------
 
 
+@require_safe
 @pathway_view()
 def summary(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="summary", title=_("Synthèse du parcours"))
@@ -96,7 +95,8 @@ def summary(request, pathway, categories):
     today = timezone.localdate()
     # Counters in one query, whatever the history length.
     goals_count = (
-        Goal.objects.filter(pathway=OuterRef("pk"), status=GoalStatus.IN_PROGRESS)
+        goals_visible_to(pathway=pathway, categories=categories)
+        .filter(status=GoalStatus.IN_PROGRESS)
         .order_by()
         .values("pathway")
         .annotate(n=Count("id"))
@@ -327,6 +327,7 @@ def experience_remove(request, pathway, categories, item_id):
 # --- follow-up group -----------------------------------------------------------------------------
 
 
+@require_safe
 @pathway_view()
 def group(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="group", title=_("Groupe de suivi"))
@@ -569,11 +570,16 @@ def orientation(request, pathway, categories):
 # --- timeline, consents, access log --------------------------------------------------------------
 
 
+@require_safe
 @pathway_view()
 def timeline(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="timeline", title=_("Historique du parcours"))
     filter_form = forms.TimelineFilterForm(request.GET or None)
-    events = Event.objects.filter(pathway=pathway).select_related("actor", "organisation").order_by("-at", "-id")
+    events = (
+        events_visible_to(pathway=pathway, categories=categories)
+        .select_related("actor", "organisation")
+        .order_by("-at", "-id")
+    )
     kind = ""
     if filter_form.is_bound and filter_form.is_valid():
         kind = filter_form.cleaned_data["kind"]
@@ -662,6 +668,7 @@ READ_PAGES = {
 }
 
 
+@require_safe
 @pathway_view()
 def access_log(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="access_log", title=_("Qui a consulté ce dossier"))
@@ -682,6 +689,7 @@ def access_log(request, pathway, categories):
 # --- printable summary ---------------------------------------------------------------------------
 
 
+@require_safe
 @pathway_view(audit_read=False)
 def print_summary(request, pathway, categories):
     """A one-page summary for the person to take away; printing is audited as such."""
@@ -690,7 +698,8 @@ def print_summary(request, pathway, categories):
     context.update(
         {
             "goals": list(
-                Goal.objects.filter(pathway=pathway, status=GoalStatus.IN_PROGRESS)
+                goals_visible_to(pathway=pathway, categories=categories)
+                .filter(status=GoalStatus.IN_PROGRESS)
                 .prefetch_related(Prefetch("actions", queryset=actions))
                 .order_by("created_at", "id")
             ),

@@ -239,8 +239,18 @@ def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list
     for candidate in candidates:
         match = by_person.get(candidate.pk)
         if match is None:
-            # No open pathway: the reader learns only that a matching record exists.
+            # No open pathway: the reader learns only that a matching record exists, and that
+            # disclosure is logged like any other lookup.
             match = Match(person=candidate, pathway=None, visible=False)
+            audit_log(
+                actor=request.user,
+                organisation=request.membership.organisation if request.membership else None,
+                action=AuditAction.READ,
+                object_type="people.lookup",
+                object_id=candidate.pk,
+                person=candidate,
+                reason=_("Contrôle de doublon à la création d'une fiche"),
+            )
         result.append(match)
     return result
 

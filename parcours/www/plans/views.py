@@ -10,10 +10,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
-from parcours.diagnostics.enums import SENSITIVE_THEMES, Theme
+from parcours.diagnostics.enums import Theme
 from parcours.pathways.enums import ACTION_TRANSITIONS, FINISHED_ACTION_STATUSES, ActionStatus, AppointmentStatus
 from parcours.pathways.models import Action, Appointment, Goal, Note
+from parcours.pathways.selectors import goals_visible_to
 from parcours.pathways.services import (
     action_create,
     action_set_status,
@@ -23,7 +25,6 @@ from parcours.pathways.services import (
     goal_update,
     note_create,
 )
-from parcours.people.enums import DataCategory
 from parcours.www.decorators import pathway_view
 from parcours.www.diagnostics.forms import add_service_errors, visible_themes
 from parcours.www.diagnostics.views import require_can_edit
@@ -45,11 +46,7 @@ NOTES_SHOWN = 10
 
 
 def goals_visible(pathway, categories):
-    """The pathway's goals; goals of the health theme only with consent for health data."""
-    qs = Goal.objects.filter(pathway=pathway)
-    if DataCategory.HEALTH not in categories:
-        qs = qs.exclude(theme__in=SENSITIVE_THEMES)
-    return qs
+    return goals_visible_to(pathway=pathway, categories=categories)
 
 
 def _goal_or_404(pathway, categories, goal_id: int) -> Goal:
@@ -107,6 +104,7 @@ def _appointments_around_now(pathway) -> tuple[list[Appointment], list[Appointme
     return upcoming, past
 
 
+@require_safe
 @pathway_view()
 def pathway_plan(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="plan", title=_("Objectifs et actions"))

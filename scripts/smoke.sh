@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Smoke test of the demo on a throw-away SQLite file: migrate, load the reference data and a small
+# demo territory, verify the audit chain, serve, then log in as a demo conseillère and fetch her
+# caseload and one of her pathways. Exits non-zero with a clear message at the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+PY="$ROOT/.venv/bin/python"
+[ -x "$PY" ] || { echo "ÉCHEC smoke : $PY introuvable (lancez « make install »)." >&2; exit 1; }
+
+mkdir -p var
+TAG="smoke-$$"
+DB="$ROOT/var/$TAG.sqlite3"
+JAR="$ROOT/var/$TAG.cookies"
+LOG="$ROOT/var/$TAG.server.log"
+PAGE="$ROOT/var/$TAG.page.html"
+export DJANGO_SETTINGS_MODULE=config.settings.dev
+export DATABASE_URL="sqlite:///$DB"
+LOGIN="sophie.martin"
+PASSWORD="$("$PY" -c 'from parcours.demo.territory import DEMO_PASSWORD; print(DEMO_PASSWORD)')"
+SERVER_PID=""
+
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -f "$DB" "$DB-journal" "$DB-wal" "$DB-shm" "$JAR" "$LOG" "$PAGE"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "ÉCHEC smoke : $*" >&2
+  if [ -s "$LOG" ]; then
+    echo "--- dernières lignes du journal du serveur ---" >&2
+    tail -n 30 "$LOG" >&2
+  fi
+  exit 1
+}
+
+step() { echo "smoke : $*"; }
+
+step "base SQLite jetable $DB"
+"$PY" manage.py migrate --noinput -v 0 || fail "migrate a échoué"
+"$PY" manage.py load_reference >/dev/null || fail "load_reference a échoué"
+"$PY" manage.py demo_load --persons 50 --seed 44 >/dev/null || fail "demo_load --persons 50 a échoué"
+"$PY" manage.py audit_verify || fail "la chaîne d'audit ne se vérifie pas après le chargement de la démo"
+"$PY" manage.py demo_logins | grep -q "$LOGIN" || fail "demo_logins ne liste pas $LOGIN"
+
+# A free port: 8765 when available, else one the system picks.
+PORT="$("$PY" - <<'EOF'
+import socket
+for port in (8765, 0):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    s.close()
+    break
+EOF
+)"
+BASE="http://127.0.0.1:$PORT"
+step "serveur sur $BASE"
+"$PY" manage.py runserver --noreload "127.0.0.1:$PORT" >"$LOG" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 60); do
+  if curl -s -o /dev/null "$BASE/healthz"; then break; fi
+  kill -0 "$SERVER_PID" 2>/dev/null || fail "le serveur s'est arrêté au démarrage"
+  sleep 0.5
+done
+
+# fetch URL EXPECTED_STATUS: body in $PAGE, fails on another status.
+fetch() {
+  local status
+  status="$(curl -s -o "$PAGE" -w '%{http_code}' -b "$JAR" -c "$JAR" "$BASE$1")" || fail "GET $1 : pas de réponse"
+  [ "$status" = "$2" ] || fail "GET $1 : statut HTTP $status (attendu $2)"
+}
+expect() { grep -qF -- "$1" "$PAGE" || fail "$2 : « $1 » absent de la page"; }
+
+fetch /healthz 200
+[ "$(cat "$PAGE")" = "ok" ] || fail "/healthz ne répond pas « ok »"
+
+step "connexion de $LOGIN"
+fetch /connexion/ 200
+CSRF="$(sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' "$PAGE" | head -n 1)"
+[ -n "$CSRF" ] || fail "jeton CSRF introuvable sur la page de connexion"
+STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' -b "$JAR" -c "$JAR" -e "$BASE/connexion/" \
+  --data-urlencode "csrfmiddlewaretoken=$CSRF" --data-urlencode "username=$LOGIN" \
+  --data-urlencode "password=$PASSWORD" "$BASE/connexion/")" || fail "POST /connexion/ : pas de réponse"
+[ "$STATUS" = "302" ] || fail "la connexion de $LOGIN a échoué (statut $STATUS au lieu d'une redirection)"
+
+step "portefeuille /accompagnements/"
+fetch /accompagnements/ 200
+expect "Mes accompagnements" "portefeuille"
+expect "France Travail Nantes Nord" "portefeuille"
+PATHWAY="$(grep -o 'href="/parcours/[0-9]*/"' "$PAGE" | head -n 1 | grep -o '[0-9]\+')" \
+  || fail "aucun parcours dans le portefeuille de $LOGIN"
+
+step "parcours /parcours/$PATHWAY/"
+fetch "/parcours/$PATHWAY/" 200
+expect "Référent·e unique" "page du parcours"
+expect "Qui a consulté ce dossier" "page du parcours"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la page du parcours"
+
+fetch /parcours/999999999/ 404
+"$PY" manage.py audit_verify >/dev/null || fail "la chaîne d'audit ne se vérifie plus après les lectures"
+echo "smoke : OK (démo chargée, servie, connexion, portefeuille et parcours consultés)"
