@@ -70,7 +70,16 @@ def prepare_database(args) -> bool:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
         if exists and not args.reuse:
             info(f"suppression de la base {name}")
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            # An autovacuum worker left from the previous run may hold the database: only a
+            # superuser may end it, so wait for it (a minute at most) rather than fail.
+            for attempt in range(60):
+                try:
+                    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                    break
+                except psycopg.errors.InsufficientPrivilege:
+                    if attempt == 59:
+                        raise
+                    time.sleep(1)
             exists = False
         if not exists:
             info(f"création de la base {name}")

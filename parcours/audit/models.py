@@ -18,10 +18,13 @@ class AuditEntry(models.Model):
     previous one (`prev_hash`) and its own hash over its content and `prev_hash`; rewriting or
     deleting an entry breaks the chain, which `manage.py audit_verify` reports."""
 
-    at = models.DateTimeField(db_index=True)
+    # Append-only and the largest table: indexed only where reads need it (by person for the
+    # access log, by actor for investigations, by id for verification). Time-range reads belong to
+    # the monthly partitions planned at national scale.
+    at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
     action = models.CharField(max_length=16, choices=AuditAction.choices)
     object_type = models.CharField(max_length=64)

@@ -185,8 +185,13 @@ class Event(models.Model):
     pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, related_name="+")
+    # Not indexed: the timeline is read by pathway only (event_pathway_at_idx).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     summary = models.CharField(max_length=500)
     payload = models.JSONField(default=dict, blank=True)
     # The sensitive data category the event is about ("" for ordinary ones): readers without
