@@ -12,6 +12,7 @@ hashed with the same content as `parcours.audit.services._content`, so that `aud
 """
 
 import datetime
+import functools
 import random
 import zoneinfo
 from bisect import bisect
@@ -25,6 +26,7 @@ from operator import itemgetter
 from parcours.audit.chain import canonical, link_hash
 from parcours.audit.models import AuditEntry
 from parcours.audit.services import _content
+from parcours.diagnostics.enums import SENSITIVE_THEMES
 from parcours.diagnostics.models import (
     Diagnostic,
     IntegrationContract,
@@ -85,7 +87,7 @@ TABLES = [
     Table(Appointment, ("id", "pathway_id", "starts_at", "duration_minutes", "mode", "with_member_id", "subject", "place",
                         "interpreter_booked", "status")),
     Table(Note, ("id", "pathway_id", "author_id", "organisation_id", "text", "created_at")),
-    Table(Event, ("id", "pathway_id", "at", "kind", "actor_id", "organisation_id", "summary", "payload"), frozenset({"payload"})),
+    Table(Event, ("id", "pathway_id", "at", "kind", "actor_id", "organisation_id", "summary", "payload", "category"), frozenset({"payload"})),
     Table(AuditEntry, ("id", "at", "actor_id", "organisation_id", "action", "object_type", "object_id", "person_id", "fields",
                        "reason", "prev_hash", "hash"), frozenset({"fields"})),
 ]  # fmt: skip
@@ -372,9 +374,9 @@ class Generator:
         events = rows[Event]
         last_activity = [opened]
 
-        def event(at, kind, member, summary, payload="{}"):
+        def event(at, kind, member, summary, payload="{}", category=""):
             events.append((next(ids[Event]), pathway_id, at, kind, member.user_id if member else None,
-                           member.organisation_id if member else None, summary[:500], payload))  # fmt: skip
+                           member.organisation_id if member else None, summary[:500], payload, category))  # fmt: skip
             if at > last_activity[0]:
                 last_activity[0] = at
 
@@ -581,7 +583,7 @@ class Generator:
         if d.permit_issued and opened.date() < d.permit_issued < today:
             at = datetime.datetime.combine(d.permit_issued, datetime.time(14), UTC) + datetime.timedelta(days=3)
             if at < end:
-                event(at, "person_updated", actor, "Fiche mise à jour : Droit au séjour")
+                event(at, "person_updated", actor, "Fiche mise à jour : Droit au séjour", category="residence_status")
                 log(at, actor, "update", "people.person", person_id,
                     ["residence_permit_issued_on", "residence_permit_kind", "residence_permit_valid_until"])  # fmt: skip
 
@@ -644,14 +646,18 @@ class Generator:
                     status = P.weighted(rng, (("in_progress", 55), ("achieved", 35), ("abandoned", 10)))
                 rows[Goal].append((goal_id, pathway_id, theme, text, agreed, status, created, author.user_id))
                 agreed_label = "validé avec la personne" if agreed else "non encore validé avec la personne"
-                event(created, "goal_added", author, f"Objectif « {text} » ({agreed_label})", f'{{"goal": {goal_id}}}')
+                # Events about a health goal carry the health category (hidden without consent).
+                goal_event = functools.partial(event, category="health" if theme in SENSITIVE_THEMES else "")
+                goal_event(
+                    created, "goal_added", author, f"Objectif « {text} » ({agreed_label})", f'{{"goal": {goal_id}}}'
+                )
                 log(created, author, "create", "pathways.goal", goal_id)
                 for action_text in actions[: rng.randint(1, len(actions))]:
-                    self._action(goal_id, pathway_id, action_text, status, created, end, writer_at, event, log)
+                    self._action(goal_id, pathway_id, action_text, status, created, end, writer_at, goal_event, log)
                 if status != "in_progress":
                     at = self._time(created + (end - created) * 0.7, end)
                     who = writer_at(at)
-                    event(
+                    goal_event(
                         at,
                         "goal_updated",
                         who,

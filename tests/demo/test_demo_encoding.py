@@ -48,8 +48,9 @@ def test_audit_copy_text_escapes_tabs_and_newlines_of_the_reason():
 
 def test_event_row_formatter_matches_the_generic_copy_encoding():
     rows = [
-        (1, 2, AT, "note_added", None, 7, "Note\tavec tabulation\net retour \\ fin", '{"note": 3}'),
-        (2, 2, AT, "pathway_opened", 5, None, "Parcours ouvert par Élodie Garnier (France Travail)", "{}"),
+        (1, 2, AT, "note_added", None, 7, "Note\tavec tabulation\net retour \\ fin", '{"note": 3}', ""),
+        (2, 2, AT, "pathway_opened", 5, None, "Parcours ouvert par Élodie Garnier (France Travail)", "{}", ""),
+        (3, 2, AT, "goal_added", 5, 7, "Objectif « Reprendre les soins » (validé)", '{"goal": 4}', "health"),
     ]
     assert _table(Event).formatter()(rows, "\n").encode() == copy_text(rows)
 

@@ -254,3 +254,12 @@ def test_demo_load_if_absent_leaves_a_loaded_demo_alone(demo, capsys):
     call_command("demo_load", persons=10, if_absent=True)
     assert "déjà chargée" in capsys.readouterr().out
     assert Person.objects.count() == PERSONS
+
+
+def test_demo_health_goal_events_carry_the_health_category(demo):
+    from parcours.pathways.models import Event, Goal
+
+    health_goal_ids = set(Goal.objects.filter(theme="sante").values_list("id", flat=True))
+    assert health_goal_ids, "the demo should contain health goals"
+    for event in Event.objects.filter(kind="goal_added"):
+        assert event.category == ("health" if event.payload["goal"] in health_goal_ids else "")

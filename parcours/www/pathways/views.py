@@ -665,6 +665,18 @@ READ_PAGES = {
     "member_end": _("Sortie d'un membre"),
     "close": _("Clôture"),
     "orientation": _("Orientation"),
+    "print_summary": _("Synthèse imprimable"),
+    "pathway_diagnostic": _("Diagnostic"),
+    "pathway_diagnostic_new": _("Nouveau diagnostic"),
+    "pathway_cir": _("Contrat d'intégration"),
+    "pathway_plan": _("Objectifs et actions"),
+    "pathway_goal_new": _("Nouvel objectif"),
+    "pathway_goal_edit": _("Objectif"),
+    "pathway_action_new": _("Nouvelle action"),
+    "pathway_action_status": _("Action"),
+    "pathway_appointment_new": _("Nouveau rendez-vous"),
+    "pathway_appointment_status": _("Rendez-vous"),
+    "pathway_note_new": _("Nouvelle note"),
 }
 
 

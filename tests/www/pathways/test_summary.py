@@ -42,7 +42,7 @@ def test_summary_shows_identity_contact_and_situation(login, membership, refugee
     html = _summary(login(membership), refugee_pathway)
     assert person.first_name in html
     assert "amina@example.org" in html
-    assert "prs, ps" in html
+    assert "Dari, Pachto" in html
     assert "Parent isolé" in html
     assert "13 mois" in html
     assert "Aucune solution" in html
