@@ -51,6 +51,25 @@ def _person_of(pathway) -> Person:
     return Person.objects.select_for_update().get(pk=pathway.person_id)
 
 
+def _remove(*, pathway, model, pk: int, missing: str, what: str, membership: Membership, acting_user) -> None:
+    """Remove one row of the person's household, qualifications or experience, audited first."""
+    _check_writer(pathway=pathway, membership=membership)
+    person = _person_of(pathway)
+    row = model.objects.filter(person=person, pk=pk).first()
+    if row is None:
+        raise ValidationError(missing)
+    _record(
+        pathway=pathway,
+        person=person,
+        membership=membership,
+        acting_user=acting_user,
+        what=what,
+        action=AuditAction.UPDATE,
+        obj=row,
+    )
+    row.delete()
+
+
 @transaction.atomic
 def child_add(*, pathway, birth_date: datetime.date, childcare: str, membership: Membership, acting_user) -> Child:
     _check_writer(pathway=pathway, membership=membership)
@@ -74,21 +93,15 @@ def child_add(*, pathway, birth_date: datetime.date, childcare: str, membership:
 
 @transaction.atomic
 def child_remove(*, pathway, child_id: int, membership: Membership, acting_user) -> None:
-    _check_writer(pathway=pathway, membership=membership)
-    person = _person_of(pathway)
-    child = Child.objects.filter(person=person, pk=child_id).first()
-    if child is None:
-        raise ValidationError(_("Cet enfant ne figure pas dans la fiche."))
-    _record(
+    _remove(
         pathway=pathway,
-        person=person,
+        model=Child,
+        pk=child_id,
+        missing=_("Cet enfant ne figure pas dans la fiche."),
+        what=_("enfant retiré"),
         membership=membership,
         acting_user=acting_user,
-        what=_("enfant retiré"),
-        action=AuditAction.UPDATE,
-        obj=child,
     )
-    child.delete()
 
 
 @transaction.atomic
@@ -130,21 +143,15 @@ def qualification_add(
 
 @transaction.atomic
 def qualification_remove(*, pathway, qualification_id: int, membership: Membership, acting_user) -> None:
-    _check_writer(pathway=pathway, membership=membership)
-    person = _person_of(pathway)
-    qualification = ForeignQualification.objects.filter(person=person, pk=qualification_id).first()
-    if qualification is None:
-        raise ValidationError(_("Ce diplôme ne figure pas dans la fiche."))
-    _record(
+    _remove(
         pathway=pathway,
-        person=person,
+        model=ForeignQualification,
+        pk=qualification_id,
+        missing=_("Ce diplôme ne figure pas dans la fiche."),
+        what=_("diplôme obtenu à l'étranger retiré"),
         membership=membership,
         acting_user=acting_user,
-        what=_("diplôme obtenu à l'étranger retiré"),
-        action=AuditAction.UPDATE,
-        obj=qualification,
     )
-    qualification.delete()
 
 
 @transaction.atomic
@@ -181,18 +188,12 @@ def experience_add(
 
 @transaction.atomic
 def experience_remove(*, pathway, experience_id: int, membership: Membership, acting_user) -> None:
-    _check_writer(pathway=pathway, membership=membership)
-    person = _person_of(pathway)
-    experience = WorkExperience.objects.filter(person=person, pk=experience_id).first()
-    if experience is None:
-        raise ValidationError(_("Cette expérience ne figure pas dans la fiche."))
-    _record(
+    _remove(
         pathway=pathway,
-        person=person,
+        model=WorkExperience,
+        pk=experience_id,
+        missing=_("Cette expérience ne figure pas dans la fiche."),
+        what=_("expérience professionnelle retirée"),
         membership=membership,
         acting_user=acting_user,
-        what=_("expérience professionnelle retirée"),
-        action=AuditAction.UPDATE,
-        obj=experience,
     )
-    experience.delete()
