@@ -122,3 +122,25 @@ def test_change_the_referent(page, axe_check, browser_login, referent, refugee_p
     active = FollowUpMember.objects.get(pathway=refugee_pathway, is_referent=True, ended_at__isnull=True)
     assert active.membership == colleague
     assert page.get_by_text("Orientation sociale décidée").first.is_visible()
+
+
+def test_create_a_person_with_duplicate_check(page, axe_check, browser_login, referent, refugee_pathway):
+    from parcours.people.models import Person
+
+    existing = refugee_pathway.person
+    browser_login(referent)
+    page.get_by_role("link", name="Créer une personne").click()
+    page.fill("input[name=last_name]", existing.last_name.lower())
+    page.fill("input[name=first_name]", existing.first_name)
+    page.fill("input[name=birth_date]", existing.birth_date.isoformat())
+    page.locator("label[for=id_sex_0]").click()
+    page.get_by_role("button", name="Créer la fiche et ouvrir le parcours").click()
+    # Same name and birth date: the choice between the existing record and a new one.
+    assert page.get_by_role("button", name="Créer quand même").is_visible()
+    axe_check(page, "person-duplicates")
+    assert Person.objects.count() == 1
+    page.get_by_role("button", name="Créer quand même").click()
+    page.wait_for_url("**/parcours/*/")
+    axe_check(page, "person-created")
+    assert Person.objects.count() == 2
+    assert page.get_by_role("heading", level=1).inner_text().startswith(existing.first_name)
