@@ -42,3 +42,19 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["person", "-at"], name="audit_person_at_idx")]
         # A constraint rather than unique=True: no extra pattern-matching index on PostgreSQL.
         constraints = [models.UniqueConstraint(fields=["hash"], name="audit_hash_unique")]
+
+
+class AuditAnchor(models.Model):
+    """A checkpoint of the chain's tail, written by `audit_verify --anchor` (daily in production).
+
+    The chain alone cannot reveal that its last entries were deleted: nothing follows them. An
+    anchor remembers (id, hash) of the tail at a moment; `audit_verify` checks that every anchored
+    entry still exists with that hash. Copy anchors out of the database (logs, a write-once store)
+    for protection against someone who can rewrite both tables."""
+
+    at = models.DateTimeField()
+    last_id = models.BigIntegerField()
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["last_id"]

@@ -117,3 +117,17 @@ def test_rolled_back_write_leaves_a_valid_chain():
     _write(2)
     call_command("audit_verify")
     assert AuditEntry.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_deleting_the_tail_is_caught_by_an_anchor():
+    from parcours.audit.models import AuditAnchor
+
+    user = UserFactory()
+    for _ in range(3):
+        audit_log(actor=user, action=AuditAction.READ, object_type="test", object_id="1")
+    call_command("audit_verify", "--anchor")
+    assert AuditAnchor.objects.count() == 1
+    AuditEntry.objects.order_by("-id").first().delete()  # the chain alone still verifies
+    with pytest.raises(CommandError, match="Ancrage"):
+        call_command("audit_verify")
