@@ -1,6 +1,9 @@
 """The context every pathway tab shares: the person as the reader may see them, the referent,
 the reader's own seat and what they may do. Three queries at most."""
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from parcours.organisations.enums import Role
 from parcours.pathways.enums import PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
@@ -31,3 +34,11 @@ def pathway_context(request, pathway: Pathway, categories: frozenset[str], *, ta
         "can_change_referent": is_open and ((own_seat is not None and own_seat.is_referent) or is_orientation),
         "is_orientation_officer": is_orientation,
     }
+
+
+def require_can_edit(context: dict) -> None:
+    """Refuse a form page to a reader who may not write (the service refuses the write itself)."""
+    if not context["can_edit"]:
+        if context["pathway"].status != PathwayStatus.OPEN:
+            raise PermissionDenied(_("Ce parcours est clos : il ne peut plus être modifié."))
+        raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent modifier ce parcours."))

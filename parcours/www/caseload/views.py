@@ -6,7 +6,7 @@ budget whatever the number of people."""
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +20,7 @@ from parcours.pathways import selectors
 from parcours.pathways.enums import Orientation, PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
 from parcours.people.enums import ProtectionStatus
+from parcours.www.forms_flow import paginate
 
 from .forms import CaseloadFilterForm
 
@@ -29,22 +30,10 @@ PAGE_SIZE = 25
 SMALL_COUNT_THRESHOLD = 5
 
 
-def paginate(request, queryset):
-    """The requested page (an invalid or out-of-range number gives the first or last page) and
-    the page numbers to show, with ellipses."""
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return page, list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
-
-
-def render_forbidden(request, message: str):
-    return render(request, "caseload/forbidden.html", {"title": _("Accès refusé"), "message": message}, status=403)
-
-
-def _require_role(request, role: str, message: str):
+def _require_role(request, role: str, message: str) -> None:
     membership = request.membership
     if membership is None or membership.role != role:
-        return render_forbidden(request, message)
-    return None
+        raise PermissionDenied(message)
 
 
 @dataclass
@@ -83,7 +72,7 @@ def caseload(request):
         return render(request, "caseload/no_membership.html", context)
     form = CaseloadFilterForm.from_query(request.GET)
     qs = selectors.caseload_for(membership=membership, **form.selector_kwargs())
-    page, page_range = paginate(request, qs)
+    page = paginate(request, qs, PAGE_SIZE)
     rows = []
     for pathway in page.object_list:
         referent = pathway.referent_seats[0] if pathway.referent_seats else None
@@ -101,7 +90,6 @@ def caseload(request):
     context.update(
         form=form,
         page=page,
-        page_range=page_range,
         rows=rows,
         summary=summary,
         headers=_sort_headers(form.cleaned_data["sort"]),
@@ -114,11 +102,9 @@ def caseload(request):
 @login_required
 @require_GET
 def orientation_queue(request):
-    refused = _require_role(request, Role.CHARGE_ORIENTATION, _("Cette page est réservée aux chargé·es d'orientation."))
-    if refused:
-        return refused
+    _require_role(request, Role.CHARGE_ORIENTATION, _("Cette page est réservée aux chargé·es d'orientation."))
     qs = selectors.orientation_queue(membership=request.membership).select_related("person__commune")
-    page, page_range = paginate(request, qs)
+    page = paginate(request, qs, PAGE_SIZE)
     now = timezone.now()
     rows = [{"pathway": p, "waiting_days": max((now - p.opened_at).days, 0)} for p in page.object_list]
     return render(
@@ -128,7 +114,6 @@ def orientation_queue(request):
             "title": _("Orientations à décider"),
             "nav": "orientation",
             "page": page,
-            "page_range": page_range,
             "rows": rows,
         },
     )
@@ -137,11 +122,7 @@ def orientation_queue(request):
 @login_required
 @require_GET
 def structure_followed(request):
-    refused = _require_role(
-        request, Role.ADMIN_STRUCTURE, _("Cette page est réservée aux administrateur·rices de structure.")
-    )
-    if refused:
-        return refused
+    _require_role(request, Role.ADMIN_STRUCTURE, _("Cette page est réservée aux administrateur·rices de structure."))
     membership = request.membership
     # Only the seats held by members of this structure: who follows the person here, and whether
     # as referent. Nothing of the pathway's contents is loaded.
@@ -155,7 +136,7 @@ def structure_followed(request):
         .only("id", "person__first_name", "person__last_name")
         .prefetch_related(Prefetch("members", queryset=own_seats, to_attr="own_seats"))
     )
-    page, page_range = paginate(request, qs)
+    page = paginate(request, qs, PAGE_SIZE)
     return render(
         request,
         "caseload/structure_followed.html",
@@ -163,7 +144,6 @@ def structure_followed(request):
             "title": _("Personnes suivies par la structure"),
             "nav": "structure",
             "page": page,
-            "page_range": page_range,
             "organisation": membership.organisation,
         },
     )
@@ -190,9 +170,7 @@ def _breakdown(counts: dict, choices, *, other_label: str = "", mask_small: bool
 @login_required
 @require_GET
 def territory_dashboard(request):
-    refused = _require_role(request, Role.PILOTE, _("Cette page est réservée aux pilotes territoriaux."))
-    if refused:
-        return refused
+    _require_role(request, Role.PILOTE, _("Cette page est réservée aux pilotes territoriaux."))
     departement = request.membership.organisation.departement
     aggregates = selectors.territory_aggregates(departement_code=departement.code)
     people = selectors.territory_people_aggregates(departement_code=departement.code)

@@ -15,19 +15,6 @@ NOTE_MAX = 2000
 SUMMARY_MAX = 4000
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError, *, aliases: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: next to the field it names when the form has
-    that field, at the top of the form otherwise."""
-    aliases = aliases or {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for key, errors in exc.error_dict.items():
-        field = aliases.get(key, key)
-        messages = [m for e in errors for m in e.messages]
-        form.add_error(field if field in form.fields else None, messages)
-
-
 def _not_future(value: datetime.date | None, message) -> None:
     if value and value > timezone.localdate():
         raise ValidationError(message)

@@ -2,22 +2,23 @@
 that records a new version; the CIR form. Writes go through parcours.diagnostics.services."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from parcours.diagnostics.enums import Theme
 from parcours.diagnostics.models import IntegrationContract, Situation
 from parcours.diagnostics.selectors import diagnostics_for
-from parcours.diagnostics.services import diagnostic_record, integration_contract_save
+from parcours.diagnostics.services import CIR_FIELDS, diagnostic_record, integration_contract_save
 from parcours.www.decorators import pathway_view
-from parcours.www.pathway_context import pathway_context
+from parcours.www.forms_flow import add_service_errors, submit_form
+from parcours.www.pathway_context import pathway_context, require_can_edit
 
 from .forms import (
     DiagnosticForm,
     IntegrationContractForm,
-    add_service_errors,
     language_formset_class,
     visible_themes,
 )
@@ -26,14 +27,6 @@ from .presenters import version_history
 
 # Versions shown on the page; older ones stay in the database and in the timeline.
 HISTORY_SHOWN = 10
-
-
-def require_can_edit(context: dict) -> None:
-    """Refuse a form page to a reader who may not write (the service refuses the write itself)."""
-    if not context["can_edit"]:
-        if context["pathway"].status != "open":
-            raise PermissionDenied(_("Ce parcours est clos : il ne peut plus être modifié."))
-        raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent modifier ce parcours."))
 
 
 @require_safe
@@ -161,35 +154,22 @@ def pathway_cir(request, pathway, categories):
     if request.method == "GET":
         require_can_edit(context)
     contract = IntegrationContract.objects.filter(person_id=pathway.person_id).first()
-    if request.method == "POST":
-        form = IntegrationContractForm(request.POST)
-        if form.is_valid():
-            try:
-                integration_contract_save(
-                    person=pathway.person,
-                    pathway=pathway,
-                    values={
-                        **form.cleaned_data,
-                        "french_level_at_signature": form.cleaned_data["french_level_at_signature"] or "",
-                    },
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Contrat d'intégration républicaine enregistré."))
-                return redirect("pathway_diagnostic", pathway.pk)
-    else:
-        initial = {}
-        if contract is not None:
-            initial = {
-                "signed_on": contract.signed_on,
-                "french_hours_prescribed": contract.french_hours_prescribed,
-                "french_hours_done": contract.french_hours_done,
-                "civic_training_done": contract.civic_training_done,
-                "french_level_at_signature": contract.french_level_at_signature,
-            }
-        form = IntegrationContractForm(initial=initial)
+    initial = {field: getattr(contract, field) for field in CIR_FIELDS} if contract is not None else {}
+    form = IntegrationContractForm(request.POST or None, initial=initial)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: integration_contract_save(
+            person=pathway.person,
+            pathway=pathway,
+            values={**data, "french_level_at_signature": data["french_level_at_signature"] or ""},
+            membership=request.membership,
+            acting_user=request.user,
+        ),
+        success=_("Contrat d'intégration républicaine enregistré."),
+        next_url=reverse("pathway_diagnostic", args=[pathway.pk]),
+    )
+    if done:
+        return done
     context.update({"form": form, "contract": contract})
-    return render(request, "diagnostics/cir_form.html", context)
+    return render(request, "diagnostics/cir_form.html", context, status=status)

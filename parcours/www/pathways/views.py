@@ -10,7 +10,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -47,6 +46,7 @@ from parcours.people.models import Child, ForeignQualification, WorkExperience
 from parcours.people.selectors import consent_ledger
 from parcours.people.services import consent_record, person_update
 from parcours.www.decorators import pathway_view
+from parcours.www.forms_flow import add_service_errors, paginate, submit_form
 from parcours.www.pathway_context import pathway_context
 
 from . import forms
@@ -58,30 +58,11 @@ SUMMARY_APPOINTMENTS = 3
 SENSITIVE_SECTIONS = ("residence_status", "asylum_history", "disability")
 
 
-def _apply_service_errors(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (at the top otherwise)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _refusal(exc: PermissionDenied) -> str:
-    return str(exc.args[0]) if exc.args else _("Vous n'avez pas le droit de faire cette action.")
-
-
 def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
     months = (today.year - birth_date.year) * 12 + today.month - birth_date.month - (today.day < birth_date.day)
     if months < 24:
         return _("%(n)d mois") % {"n": max(months, 0)}
     return _("%(n)d ans") % {"n": months // 12}
-
-
-def _page(request, queryset, size: int):
-    """One page of a long list; the paginator counts once and reads one page."""
-    paginator = Paginator(queryset, size)
-    return paginator.get_page(request.GET.get("page"))
 
 
 # --- summary -------------------------------------------------------------------------------------
@@ -198,35 +179,35 @@ def person_edit(request, pathway, categories, section):
     if request.method != "POST":
         return _render_section(request, pathway, categories, section, spec)
     form = forms.section_form_class(section)(request.POST, instance=copy.copy(pathway.person))
-    if form.is_valid():
-        try:
-            person_update(
-                person=pathway.person,
-                changes=form.changes(),
-                membership=request.membership,
-                acting_user=request.user,
-                pathway=pathway,
-            )
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("La rubrique « %(s)s » a été mise à jour.") % {"s": spec.title})
-            return redirect("pathway", pathway.pk)
-    return _render_section(request, pathway, categories, section, spec, form=form)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: person_update(
+            person=pathway.person,
+            changes=form.changes(),
+            membership=request.membership,
+            acting_user=request.user,
+            pathway=pathway,
+        ),
+        success=_("La rubrique « %(s)s » a été mise à jour.") % {"s": spec.title},
+        next_url=reverse("pathway", args=[pathway.pk]),
+    )
+    return done or _render_section(request, pathway, categories, section, spec, form=form, status=status)
 
 
 def _household_add(request, pathway, categories, *, form_class, prefix, service, message):
     spec = _require_editable_section(request, pathway, categories, "situation")
     form = form_class(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            service(pathway=pathway, membership=request.membership, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect("pathway_person_edit", pathway.pk, "situation")
-    return _render_section(request, pathway, categories, "situation", spec, **{f"{prefix}_form": form})
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: service(pathway=pathway, membership=request.membership, acting_user=request.user, **data),
+        success=message,
+        next_url=reverse("pathway_person_edit", args=[pathway.pk, "situation"]),
+    )
+    return done or _render_section(
+        request, pathway, categories, "situation", spec, status=status, **{f"{prefix}_form": form}
+    )
 
 
 def _household_remove(request, pathway, categories, *, service, item_id, key, message):
@@ -382,30 +363,27 @@ def referent_change(request, pathway, categories):
         raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut changer de référent."))
     search, email = _search_email(request)
     queryset = forms.candidate_memberships(pathway=pathway, email=email)
-    status = 200
     if request.method == "POST":
         form = forms.ReferentChangeForm(request.POST, queryset=queryset)
-        if form.is_valid():
-            try:
-                pathway_services.referent_change(
-                    pathway=pathway,
-                    new_membership=form.cleaned_data["new_membership"],
-                    reason=form.cleaned_data["reason"],
-                    handover_note=form.cleaned_data["handover_note"],
-                    keep_previous_in_group=form.cleaned_data["keep_previous_in_group"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("Le·la référent·e a été changé·e."))
-                return redirect("pathway_group", pathway.pk)
     else:
         form = forms.ReferentChangeForm(queryset=queryset, initial={"email": email})
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: pathway_services.referent_change(
+            pathway=pathway,
+            new_membership=data["new_membership"],
+            reason=data["reason"],
+            handover_note=data["handover_note"],
+            keep_previous_in_group=data["keep_previous_in_group"],
+            membership=request.membership,
+            acting_user=request.user,
+        ),
+        success=_("Le·la référent·e a été changé·e."),
+        next_url=reverse("pathway_group", args=[pathway.pk]),
+    )
+    if done:
+        return done
     context.update({"form": form, "search": search, "email": email, "email_found": _email_found(queryset, email)})
     return render(request, "pathways/referent_change.html", context, status=status)
 
@@ -420,28 +398,25 @@ def member_add(request, pathway, categories):
     )
     if not email:
         queryset = queryset.none()
-    status = 200
     if request.method == "POST":
         form = forms.MemberAddForm(request.POST, queryset=queryset)
-        if form.is_valid():
-            try:
-                pathway_services.member_add(
-                    pathway=pathway,
-                    new_membership=form.cleaned_data["new_membership"],
-                    reason=form.cleaned_data["reason"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("Le·la professionnel·le a rejoint le groupe de suivi."))
-                return redirect("pathway_group", pathway.pk)
     else:
         form = forms.MemberAddForm(queryset=queryset, initial={"email": email})
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: pathway_services.member_add(
+            pathway=pathway,
+            new_membership=data["new_membership"],
+            reason=data["reason"],
+            membership=request.membership,
+            acting_user=request.user,
+        ),
+        success=_("Le·la professionnel·le a rejoint le groupe de suivi."),
+        next_url=reverse("pathway_group", args=[pathway.pk]),
+    )
+    if done:
+        return done
     context.update({"form": form, "search": search, "email": email, "email_found": _email_found(queryset, email)})
     return render(request, "pathways/member_add.html", context, status=status)
 
@@ -455,27 +430,18 @@ def member_end(request, pathway, categories, seat_id):
         ended_at__isnull=True,
     )
     context = pathway_context(request, pathway, categories, tab="group", title=_("Sortie du groupe de suivi"))
-    status = 200
-    if request.method == "POST":
-        form = forms.ReasonForm(request.POST)
-        if form.is_valid():
-            try:
-                pathway_services.member_end(
-                    seat=seat,
-                    reason=form.cleaned_data["reason"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("Le·la membre a quitté le groupe de suivi."))
-                return redirect("pathway_group", pathway.pk)
-    else:
-        form = forms.ReasonForm()
+    form = forms.ReasonForm(request.POST or None)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: pathway_services.member_end(
+            seat=seat, reason=data["reason"], membership=request.membership, acting_user=request.user
+        ),
+        success=_("Le·la membre a quitté le groupe de suivi."),
+        next_url=reverse("pathway_group", args=[pathway.pk]),
+    )
+    if done:
+        return done
     context.update({"form": form, "seat": seat})
     return render(request, "pathways/member_end.html", context, status=status)
 
@@ -495,8 +461,6 @@ def join_request_decide(request, pathway, categories, request_id):
             membership=request.membership,
             acting_user=request.user,
         )
-    except PermissionDenied as exc:
-        raise PermissionDenied(_refusal(exc)) from exc
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -510,27 +474,18 @@ def join_request_decide(request, pathway, categories, request_id):
 @pathway_view()
 def close(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="group", title=_("Clore le parcours"))
-    status = 200
-    if request.method == "POST":
-        form = forms.ReasonForm(request.POST)
-        if form.is_valid():
-            try:
-                pathway_services.pathway_close(
-                    pathway=pathway,
-                    reason=form.cleaned_data["reason"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("Le parcours est clos."))
-                return redirect("pathway", pathway.pk)
-    else:
-        form = forms.ReasonForm()
+    form = forms.ReasonForm(request.POST or None)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: pathway_services.pathway_close(
+            pathway=pathway, reason=data["reason"], membership=request.membership, acting_user=request.user
+        ),
+        success=_("Le parcours est clos."),
+        next_url=reverse("pathway", args=[pathway.pk]),
+    )
+    if done:
+        return done
     form.fields["reason"].label = _("Motif de clôture")
     context.update({"form": form})
     return render(request, "pathways/close.html", context, status=status)
@@ -541,28 +496,22 @@ def orientation(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="summary", title=_("Décision d'orientation"))
     if not context["is_orientation_officer"]:
         raise PermissionDenied(_("Seul·e un·e chargé·e d'orientation décide de l'orientation."))
-    status = 200
-    if request.method == "POST":
-        form = forms.OrientationForm(request.POST)
-        if form.is_valid():
-            try:
-                pathway_services.orientation_decide(
-                    pathway=pathway,
-                    orientation=form.cleaned_data["orientation"],
-                    reason=form.cleaned_data["reason"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("L'orientation a été enregistrée."))
-                return redirect("pathway", pathway.pk)
-    else:
-        form = forms.OrientationForm()
+    form = forms.OrientationForm(request.POST or None)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: pathway_services.orientation_decide(
+            pathway=pathway,
+            orientation=data["orientation"],
+            reason=data["reason"],
+            membership=request.membership,
+            acting_user=request.user,
+        ),
+        success=_("L'orientation a été enregistrée."),
+        next_url=reverse("pathway", args=[pathway.pk]),
+    )
+    if done:
+        return done
     context.update({"form": form})
     return render(request, "pathways/orientation.html", context, status=status)
 
@@ -588,8 +537,7 @@ def timeline(request, pathway, categories):
     context.update(
         {
             "filter_form": filter_form,
-            "page_obj": _page(request, events, TIMELINE_PAGE_SIZE),
-            "extra_query": f"&kind={kind}" if kind else "",
+            "page_obj": paginate(request, events, TIMELINE_PAGE_SIZE),
         }
     )
     return render(request, "pathways/timeline.html", context)
@@ -609,38 +557,28 @@ def _consent_organisations(pathway):
 def consents(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="consents", title=_("Consentements"))
     organisations = _consent_organisations(pathway)
-    status = 200
-    if request.method == "POST":
-        form = forms.ConsentForm(request.POST, organisations=organisations)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                consent_record(
-                    person=pathway.person,
-                    organisation=data["organisation"],
-                    role=data["role"],
-                    category=data["category"],
-                    purpose=data["purpose"],
-                    decision=data["decision"],
-                    channel=data["channel"],
-                    membership=request.membership,
-                    acting_user=request.user,
-                    pathway=pathway,
-                )
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict") and "grantee" in exc.error_dict:
-                    form.add_error("organisation", exc.error_dict.pop("grantee"))
-                    exc = ValidationError(exc.error_dict) if exc.error_dict else None
-                if exc is not None:
-                    _apply_service_errors(form, exc)
-            except PermissionDenied as exc:
-                form.add_error(None, _refusal(exc))
-                status = 403
-            else:
-                messages.success(request, _("La décision de la personne a été enregistrée."))
-                return redirect("pathway_consents", pathway.pk)
-    else:
-        form = forms.ConsentForm(organisations=organisations)
+    form = forms.ConsentForm(request.POST or None, organisations=organisations)
+    done, status = submit_form(
+        request,
+        form,
+        lambda data: consent_record(
+            person=pathway.person,
+            organisation=data["organisation"],
+            role=data["role"],
+            category=data["category"],
+            purpose=data["purpose"],
+            decision=data["decision"],
+            channel=data["channel"],
+            membership=request.membership,
+            acting_user=request.user,
+            pathway=pathway,
+        ),
+        success=_("La décision de la personne a été enregistrée."),
+        next_url=reverse("pathway_consents", args=[pathway.pk]),
+        aliases={"grantee": "organisation"},
+    )
+    if done:
+        return done
     ledger = list(consent_ledger(person=pathway.person))
     context.update(
         {
@@ -689,12 +627,12 @@ def access_log(request, pathway, categories):
         .select_related("actor", "organisation")
         .order_by("-at", "-id")
     )
-    page_obj = _page(request, entries, ACCESS_LOG_PAGE_SIZE)
+    page_obj = paginate(request, entries, ACCESS_LOG_PAGE_SIZE)
     for entry in page_obj:
         view_name = entry.object_type.partition(":")[2]
         entry.page_label = READ_PAGES.get(view_name, "")
         entry.is_break_glass = entry.action == AuditAction.BREAK_GLASS
-    context.update({"page_obj": page_obj, "extra_query": ""})
+    context.update({"page_obj": page_obj})
     return render(request, "pathways/access_log.html", context)
 
 
@@ -757,7 +695,7 @@ def break_glass(request, pathway_id: int):
                     pathway=pathway, reason=form.cleaned_data["reason"], acting_user=request.user
                 )
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.warning(
                     request,

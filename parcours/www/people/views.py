@@ -27,7 +27,7 @@ from parcours.people.models import Person
 from parcours.people.selectors import IDENTIFIER_FIELDS
 from parcours.people.services import DuplicateSuspected
 from parcours.people.services import person_create as person_create_service
-from parcours.www.caseload.views import render_forbidden
+from parcours.www.forms_flow import add_service_errors
 
 from .forms import JoinRequestForm, PersonCreateForm, PersonSearchForm
 
@@ -115,16 +115,13 @@ def _search_url(criteria: dict) -> str:
     return f"{reverse('person_search')}?{urlencode(_criteria_pairs(criteria))}"
 
 
-def _search_allowed(request):
+def _require_search_allowed(request) -> None:
     membership = request.membership
     if membership is None:
-        return render_forbidden(request, _("Vous devez agir au nom d'une organisation pour rechercher une personne."))
+        raise PermissionDenied(_("Vous devez agir au nom d'une organisation pour rechercher une personne."))
     if membership.role == Role.PILOTE:
         # A territorial pilot sees aggregates only, never a person (DESIGN §5).
-        return render_forbidden(
-            request, _("Les pilotes territoriaux n'accèdent qu'aux effectifs, jamais aux personnes.")
-        )
-    return None
+        raise PermissionDenied(_("Les pilotes territoriaux n'accèdent qu'aux effectifs, jamais aux personnes."))
 
 
 @login_required
@@ -133,9 +130,7 @@ def person_search(request):
     """GET: the lookup. POST: a request to join the group of a pathway found by that same lookup
     (the criteria are posted again and the lookup re-run, so that a request can only target a
     pathway the requester has actually found)."""
-    refused = _search_allowed(request)
-    if refused:
-        return refused
+    _require_search_allowed(request)
     membership = request.membership
     data = request.POST if request.method == "POST" else (request.GET or None)
     form = PersonSearchForm(data)
@@ -188,7 +183,7 @@ def person_search(request):
                 if not (hasattr(error, "error_dict") and set(error.error_dict) <= set(join_form.fields)):
                     messages.error(request, " ".join(error.messages))
                     return HttpResponseRedirect(_search_url(criteria))
-                _add_errors(join_form, error)
+                add_service_errors(join_form, error)
             else:
                 messages.success(
                     request,
@@ -199,18 +194,6 @@ def person_search(request):
                 return HttpResponseRedirect(_search_url(criteria))
         target.join_form = join_form
     return render(request, "people/search.html", context)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form: per field where the form has the field,
-    as a form-level error otherwise."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for e in errors:
-                form.add_error(target, e)
-    else:
-        form.add_error(None, error)
 
 
 def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list[Match]:
@@ -260,8 +243,8 @@ def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list
 def person_create(request):
     membership = request.membership
     if membership is None or membership.role not in ACCOMPANYING_ROLES:
-        return render_forbidden(
-            request, _("Seul·es les professionnel·les qui accompagnent des personnes peuvent créer une fiche.")
+        raise PermissionDenied(
+            _("Seul·es les professionnel·les qui accompagnent des personnes peuvent créer une fiche.")
         )
     form = PersonCreateForm(request.POST or None, departement_code=membership.organisation.departement_id)
     context = {"title": _("Créer une personne"), "nav": "create", "form": form}
@@ -278,9 +261,7 @@ def person_create(request):
             )
             return render(request, "people/duplicates.html", context)
         except ValidationError as error:
-            _add_errors(form, error)
-        except PermissionDenied as error:
-            return render_forbidden(request, str(error))
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

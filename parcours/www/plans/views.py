@@ -2,12 +2,11 @@
 bounded (prefetch, limited lists) so the page stays within its query budget; writes go through
 parcours.pathways.services."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Prefetch, Q, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -26,9 +25,9 @@ from parcours.pathways.services import (
     note_create,
 )
 from parcours.www.decorators import pathway_view
-from parcours.www.diagnostics.forms import add_service_errors, visible_themes
-from parcours.www.diagnostics.views import require_can_edit
-from parcours.www.pathway_context import pathway_context
+from parcours.www.diagnostics.forms import visible_themes
+from parcours.www.forms_flow import submit_form
+from parcours.www.pathway_context import pathway_context, require_can_edit
 
 from .forms import (
     APPOINTMENT_OUTCOMES,
@@ -149,64 +148,53 @@ def pathway_plan(request, pathway, categories):
     return render(request, "plans/plan.html", context)
 
 
-def _form_page(request, context: dict, form, *, heading: str, submit: str, intro: str = ""):
-    context.update({"form": form, "heading": heading, "submit": submit, "intro": intro})
-    return render(request, "plans/form.html", context)
+def _plan_form(request, pathway, categories, form, save, *, title, submit, success, heading="", intro=""):
+    """A plan form page: refused to readers who may not write, the form submitted to its service,
+    back to the plan on success."""
+    context = pathway_context(request, pathway, categories, tab="plan", title=title)
+    if request.method == "GET":
+        require_can_edit(context)
+    done, status = submit_form(
+        request, form, save, success=success, next_url=reverse("pathway_plan", args=[pathway.pk])
+    )
+    if done:
+        return done
+    context.update({"form": form, "heading": heading or title, "submit": submit, "intro": intro})
+    return render(request, "plans/form.html", context, status=status)
+
+
+def _acting(request) -> dict:
+    return {"membership": request.membership, "acting_user": request.user}
 
 
 @pathway_view()
 def pathway_goal_new(request, pathway, categories):
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Nouvel objectif"))
-    if request.method == "GET":
-        require_can_edit(context)
-    themes = visible_themes(categories)
-    form = GoalForm(request.POST or None, themes=themes)
-    if request.method == "POST" and form.is_valid():
-        try:
-            goal_create(
-                pathway=pathway,
-                theme=form.cleaned_data["theme"],
-                text=form.cleaned_data["text"],
-                agreed_by_person=form.cleaned_data["agreed_by_person"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Objectif ajouté."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(request, context, form, heading=_("Nouvel objectif"), submit=_("Ajouter l'objectif"))
+    return _plan_form(
+        request,
+        pathway,
+        categories,
+        GoalForm(request.POST or None, themes=visible_themes(categories)),
+        lambda data: goal_create(pathway=pathway, **data, **_acting(request)),
+        title=_("Nouvel objectif"),
+        submit=_("Ajouter l'objectif"),
+        success=_("Objectif ajouté."),
+    )
 
 
 @pathway_view()
 def pathway_goal_edit(request, pathway, categories, goal_id: int):
     goal = _goal_or_404(pathway, categories, goal_id)
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Modifier un objectif"))
-    if request.method == "GET":
-        require_can_edit(context)
     initial = {"status": goal.status, "agreed_by_person": goal.agreed_by_person}
-    form = GoalEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            goal_update(
-                goal=goal,
-                status=form.cleaned_data["status"],
-                agreed_by_person=form.cleaned_data["agreed_by_person"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Objectif mis à jour."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(
+    return _plan_form(
         request,
-        context,
-        form,
+        pathway,
+        categories,
+        GoalEditForm(request.POST or None, initial=initial),
+        lambda data: goal_update(goal=goal, **data, **_acting(request)),
+        title=_("Modifier un objectif"),
         heading=_("Modifier l'objectif"),
         submit=_("Enregistrer"),
+        success=_("Objectif mis à jour."),
         intro=f"{goal.get_theme_display()} : {goal.text}",
     )
 
@@ -214,30 +202,15 @@ def pathway_goal_edit(request, pathway, categories, goal_id: int):
 @pathway_view()
 def pathway_action_new(request, pathway, categories, goal_id: int):
     goal = _goal_or_404(pathway, categories, goal_id)
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Nouvelle action"))
-    if request.method == "GET":
-        require_can_edit(context)
-    form = ActionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            action_create(
-                goal=goal,
-                text=form.cleaned_data["text"],
-                due_on=form.cleaned_data["due_on"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Action ajoutée."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(
+    return _plan_form(
         request,
-        context,
-        form,
-        heading=_("Nouvelle action"),
+        pathway,
+        categories,
+        ActionForm(request.POST or None),
+        lambda data: action_create(goal=goal, **data, **_acting(request)),
+        title=_("Nouvelle action"),
         submit=_("Ajouter l'action"),
+        success=_("Action ajoutée."),
         intro=_("Objectif : %(text)s") % {"text": goal.text},
     )
 
@@ -245,110 +218,62 @@ def pathway_action_new(request, pathway, categories, goal_id: int):
 @pathway_view()
 def pathway_action_status(request, pathway, categories, action_id: int):
     action = _action_or_404(pathway, categories, action_id)
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Statut d'une action"))
-    if request.method == "GET":
-        require_can_edit(context)
     allowed = [value for value, _label in _status_choices(action.status)]
-    form = ActionStatusForm(request.POST or None, allowed=allowed)
-    if request.method == "POST" and form.is_valid():
-        try:
-            action_set_status(
-                action=action,
-                status=form.cleaned_data["status"],
-                done_on=form.cleaned_data["done_on"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Statut de l'action mis à jour."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(
+    return _plan_form(
         request,
-        context,
-        form,
+        pathway,
+        categories,
+        ActionStatusForm(request.POST or None, allowed=allowed),
+        lambda data: action_set_status(action=action, **data, **_acting(request)),
+        title=_("Statut d'une action"),
         heading=_("Changer le statut de l'action"),
         submit=_("Enregistrer"),
+        success=_("Statut de l'action mis à jour."),
         intro=_("%(text)s (actuellement : %(status)s)") % {"text": action.text, "status": action.get_status_display()},
     )
 
 
 @pathway_view()
 def pathway_appointment_new(request, pathway, categories):
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Nouveau rendez-vous"))
-    if request.method == "GET":
-        require_can_edit(context)
-    form = AppointmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            appointment_create(
-                pathway=pathway,
-                starts_at=form.cleaned_data["starts_at"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                mode=form.cleaned_data["mode"],
-                subject=form.cleaned_data["subject"],
-                place=form.cleaned_data["place"],
-                interpreter_booked=form.cleaned_data["interpreter_booked"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Rendez-vous planifié."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(request, context, form, heading=_("Nouveau rendez-vous"), submit=_("Planifier"))
+    return _plan_form(
+        request,
+        pathway,
+        categories,
+        AppointmentForm(request.POST or None),
+        lambda data: appointment_create(pathway=pathway, **data, **_acting(request)),
+        title=_("Nouveau rendez-vous"),
+        submit=_("Planifier"),
+        success=_("Rendez-vous planifié."),
+    )
 
 
 @pathway_view()
 def pathway_appointment_status(request, pathway, categories, appointment_id: int):
     appointment = _appointment_or_404(pathway, appointment_id)
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Statut d'un rendez-vous"))
-    if request.method == "GET":
-        require_can_edit(context)
-    form = AppointmentStatusForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            appointment_set_status(
-                appointment=appointment,
-                status=form.cleaned_data["status"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Rendez-vous mis à jour."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(
+    starts_at = timezone.localtime(appointment.starts_at).strftime("%d/%m/%Y %H:%M")
+    return _plan_form(
         request,
-        context,
-        form,
+        pathway,
+        categories,
+        AppointmentStatusForm(request.POST or None),
+        lambda data: appointment_set_status(appointment=appointment, **data, **_acting(request)),
+        title=_("Statut d'un rendez-vous"),
         heading=_("Issue du rendez-vous"),
         submit=_("Enregistrer"),
-        intro=_("%(subject)s, le %(at)s")
-        % {
-            "subject": appointment.subject,
-            "at": timezone.localtime(appointment.starts_at).strftime("%d/%m/%Y %H:%M"),
-        },
+        success=_("Rendez-vous mis à jour."),
+        intro=_("%(subject)s, le %(at)s") % {"subject": appointment.subject, "at": starts_at},
     )
 
 
 @pathway_view()
 def pathway_note_new(request, pathway, categories):
-    context = pathway_context(request, pathway, categories, tab="plan", title=_("Nouvelle note"))
-    if request.method == "GET":
-        require_can_edit(context)
-    form = NoteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            note_create(
-                pathway=pathway, text=form.cleaned_data["text"], membership=request.membership, acting_user=request.user
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Note ajoutée."))
-            return redirect("pathway_plan", pathway.pk)
-    return _form_page(request, context, form, heading=_("Nouvelle note"), submit=_("Ajouter la note"))
+    return _plan_form(
+        request,
+        pathway,
+        categories,
+        NoteForm(request.POST or None),
+        lambda data: note_create(pathway=pathway, **data, **_acting(request)),
+        title=_("Nouvelle note"),
+        submit=_("Ajouter la note"),
+        success=_("Note ajoutée."),
+    )
