@@ -15,7 +15,18 @@ from parcours.diagnostics.models import Diagnostic, ThemeAssessment
 from parcours.people.models import Child, ForeignQualification, Person
 
 from .enums import PathwayStatus
-from .models import Appointment, Goal, Note, Pathway, ReferentHandover
+from .models import (
+    Action,
+    Appointment,
+    BreakGlassAccess,
+    Event,
+    FollowUpMember,
+    Goal,
+    JoinRequest,
+    Note,
+    Pathway,
+    ReferentHandover,
+)
 
 ANONYMISED = "Anonymisé"
 
@@ -53,10 +64,18 @@ def person_anonymise(*, person: Person, now: datetime.datetime | None = None) ->
     Child.objects.filter(person=person).delete()
     ForeignQualification.objects.filter(person=person).update(title=ANONYMISED)
     pathways = Pathway.objects.filter(person=person)
+    # Every free text written about the person goes; kinds, dates, themes and statuses stay.
+    pathways.update(closure_reason=ANONYMISED)
     Note.objects.filter(pathway__in=pathways).update(text=ANONYMISED)
     Goal.objects.filter(pathway__in=pathways).update(text=ANONYMISED)
+    Action.objects.filter(goal__pathway__in=pathways).update(text=ANONYMISED)
     Appointment.objects.filter(pathway__in=pathways).update(subject=ANONYMISED, place="")
-    ReferentHandover.objects.filter(pathway__in=pathways).update(handover_note=ANONYMISED)
+    ReferentHandover.objects.filter(pathway__in=pathways).update(reason=ANONYMISED, handover_note=ANONYMISED)
+    FollowUpMember.objects.filter(pathway__in=pathways).update(start_reason=ANONYMISED, end_reason=ANONYMISED)
+    JoinRequest.objects.filter(pathway__in=pathways).update(reason=ANONYMISED)
+    BreakGlassAccess.objects.filter(pathway__in=pathways).update(reason=ANONYMISED)
+    # Timeline summaries quote goal, action and appointment texts and the reasons given.
+    Event.objects.filter(pathway__in=pathways).update(summary=ANONYMISED, payload={})
     Diagnostic.objects.filter(person=person).update(summary="")
     ThemeAssessment.objects.filter(diagnostic__person=person).update(note="")
     audit_log(

@@ -71,17 +71,19 @@ def pathway_get_for(*, membership: Membership | None, user, pathway_id: int) -> 
     return pathway
 
 
-def active_seat(*, pathway: Pathway, membership: Membership | None) -> FollowUpMember | None:
-    if membership is None:
-        return None
-    return FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).first()
-
-
 def group_members(*, pathway: Pathway, include_ended: bool = False) -> QuerySet[FollowUpMember]:
     qs = FollowUpMember.objects.filter(pathway=pathway).select_related("membership__user", "membership__organisation")
     if not include_ended:
         qs = qs.filter(ended_at__isnull=True)
     return qs.order_by("-is_referent", "ended_at", "started_at")
+
+
+def referent_seats_prefetch() -> Prefetch:
+    """Prefetch each pathway's active referent seat (with who and where) as `referent_seats`."""
+    seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
+        "membership__user", "membership__organisation"
+    )
+    return Prefetch("members", queryset=seats, to_attr="referent_seats")
 
 
 def current_referent(*, pathway: Pathway) -> FollowUpMember | None:
@@ -130,12 +132,9 @@ def caseload_for(
     if query:
         for word in query.split()[:4]:
             qs = qs.filter(Q(person__last_name__icontains=word) | Q(person__first_name__icontains=word))
-    referent_seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
-        "membership__user", "membership__organisation"
-    )
     return (
         qs.select_related("person", "person__commune")
-        .prefetch_related(Prefetch("members", queryset=referent_seats, to_attr="referent_seats"))
+        .prefetch_related(referent_seats_prefetch())
         .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["-activite"]))
     )
 
@@ -178,13 +177,10 @@ def person_directory_lookup(
             person__first_name__iexact=first_name.strip(),
             person__birth_date=birth_date,
         )
-    referent_seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
-        "membership__user", "membership__organisation"
-    )
     return (
         Pathway.objects.filter(condition, status=PathwayStatus.OPEN, person__anonymised_at__isnull=True)
         .select_related("person")
-        .prefetch_related(Prefetch("members", queryset=referent_seats, to_attr="referent_seats"))[:10]
+        .prefetch_related(referent_seats_prefetch())[:10]
     )
 
 

@@ -7,6 +7,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +82,14 @@ def goal_category(theme: str) -> str:
     return DataCategory.HEALTH if theme in SENSITIVE_THEMES else ""
 
 
+def _require_theme_readable(*, pathway: Pathway, theme: str, membership: Membership) -> None:
+    """Goals of a sensitive theme (health) and their actions are written only by a member the
+    person's consent covers: one check here for every goal and action service."""
+    category = goal_category(theme)
+    if category and category not in consented_categories(person=pathway.person_id, membership=membership):
+        raise PermissionDenied(_("La personne n'a pas consenti au partage de ses données de santé avec vous."))
+
+
 def _require_seat(*, pathway: Pathway, membership: Membership | None) -> FollowUpMember:
     if membership is None:
         raise PermissionDenied(_("Vous devez agir au nom d'une organisation."))
@@ -117,11 +126,19 @@ def _require_open(pathway: Pathway) -> None:
 
 
 def _is_orientation_officer_for(*, pathway: Pathway, membership: Membership | None) -> bool:
-    if membership is None or membership.role != Role.CHARGE_ORIENTATION or not membership.is_active:
+    """A chargé·e d'orientation acting on this pathway: seated in its group, or holding an active
+    grant on its département; account, membership and organisation read live from the database."""
+    if membership is None or membership.role != Role.CHARGE_ORIENTATION:
         return False
-    if FollowUpMember.objects.filter(pathway=pathway, membership=membership, ended_at__isnull=True).exists():
-        return True
-    return membership.territory_grants.filter(departement_id=pathway.departement_id, revoked_at__isnull=True).exists()
+    return (
+        Membership.objects.active()
+        .filter(pk=membership.pk, user__is_active=True)
+        .filter(
+            Q(follow_ups__pathway=pathway, follow_ups__ended_at__isnull=True)
+            | Q(territory_grants__departement_id=pathway.departement_id, territory_grants__revoked_at__isnull=True)
+        )
+        .exists()
+    )
 
 
 def member_name(membership: Membership) -> str:
@@ -419,10 +436,7 @@ def goal_create(
 ) -> Goal:
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
-    if goal_category(theme) and goal_category(theme) not in consented_categories(
-        person=pathway.person_id, membership=membership
-    ):
-        raise PermissionDenied(_("La personne n'a pas consenti au partage de ses données de santé avec vous."))
+    _require_theme_readable(pathway=pathway, theme=theme, membership=membership)
     goal = Goal(
         pathway=pathway, theme=theme, text=text.strip(), agreed_by_person=agreed_by_person, created_by=acting_user
     )
@@ -453,6 +467,7 @@ def goal_update(*, goal: Goal, status: str, agreed_by_person: bool, membership: 
     goal = Goal.objects.select_for_update(of=("self",), no_key=True).select_related("pathway__person").get(pk=goal.pk)
     _require_open(goal.pathway)
     _require_seat(pathway=goal.pathway, membership=membership)
+    _require_theme_readable(pathway=goal.pathway, theme=goal.theme, membership=membership)
     if status not in GoalStatus.values:
         raise ValidationError({"status": _("Statut d'objectif inconnu.")})
     changed = [f for f, v in (("status", status), ("agreed_by_person", agreed_by_person)) if getattr(goal, f) != v]
@@ -487,6 +502,7 @@ def action_create(
     pathway = goal.pathway
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
+    _require_theme_readable(pathway=pathway, theme=goal.theme, membership=membership)
     if goal.status != GoalStatus.IN_PROGRESS:
         raise ValidationError(_("On n'ajoute pas d'action à un objectif atteint ou abandonné."))
     if due_on is not None and due_on < timezone.localdate():
@@ -530,6 +546,7 @@ def action_set_status(
     pathway = action.goal.pathway
     _require_open(pathway)
     _require_seat(pathway=pathway, membership=membership)
+    _require_theme_readable(pathway=pathway, theme=action.goal.theme, membership=membership)
     if status not in ActionStatus.values:
         raise ValidationError({"status": _("Statut d'action inconnu.")})
     if status not in ACTION_TRANSITIONS[ActionStatus(action.status)]:

@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 
 from parcours.organisations.models import Membership
 
-from .enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES, ConsentDecision, ConsentPurpose, DataCategory
+from .enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES, ConsentDecision, ConsentPurpose
 from .models import Consent, Person
 
 IDENTIFIER_FIELDS = ("nir", "france_travail_id", "caf_number", "ofii_number")
@@ -69,18 +69,10 @@ def person_duplicates(
     return qs.order_by(Lower("last_name"), "id")
 
 
-def visible_sensitive_fields(categories: frozenset[str]) -> set[str]:
-    return {field for category, fields in Person.SENSITIVE_FIELDS.items() if category in categories for field in fields}
-
-
 def hidden_person_fields(categories: frozenset[str]) -> set[str]:
     return {
         field for category, fields in Person.SENSITIVE_FIELDS.items() if category not in categories for field in fields
     }
-
-
-def can_read(categories: frozenset[str], category: DataCategory | str) -> bool:
-    return category in categories
 
 
 class RedactedPerson:

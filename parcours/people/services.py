@@ -10,7 +10,7 @@ from parcours.audit.services import audit_log
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
 
-from .enums import SENSITIVE_CATEGORIES, ConsentChannel, ConsentDecision, ConsentPurpose, DataCategory
+from .enums import ConsentChannel, ConsentDecision, ConsentPurpose, DataCategory
 from .models import Consent, Person
 from .selectors import consented_categories, person_duplicates
 
@@ -172,9 +172,10 @@ def consent_record(
     # the channel declared. Only the person themself (portal, no membership) records without one.
     if membership is not None or channel != ConsentChannel.PORTAL:
         if pathway is None:
+            from parcours.pathways.enums import PathwayStatus
             from parcours.pathways.models import Pathway
 
-            pathway = Pathway.objects.filter(person=person, status="open").first()
+            pathway = Pathway.objects.filter(person=person, status=PathwayStatus.OPEN).first()
         if pathway is None:
             raise PermissionDenied(_("Un consentement se recueille depuis le parcours en cours de la personne."))
         _require_seat(pathway=pathway, membership=membership)
@@ -226,7 +227,3 @@ def consent_record(
         fields=[category],
     )
     return consent
-
-
-def is_sensitive(category: str) -> bool:
-    return category in SENSITIVE_CATEGORIES

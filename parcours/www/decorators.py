@@ -15,7 +15,8 @@ def pathway_view(*, audit_read: bool = True):
     read in the audit chain. The view receives (request, pathway, categories, **kwargs).
 
     Every response that shows the pathway is a read: a GET, and also a POST answered with a page
-    (a form re-rendered with its errors shows the person's data) rather than a redirect."""
+    (a form re-rendered with its errors or with a refusal shows the person's data) rather than a
+    redirect."""
 
     def decorator(view):
         @login_required
@@ -41,7 +42,9 @@ def pathway_view(*, audit_read: bool = True):
             if audit_read and request.method in ("GET", "HEAD"):
                 log_read()
             response = view(request, pathway, categories, *args, **kwargs)
-            if audit_read and request.method not in ("GET", "HEAD") and response.status_code == 200:
+            # A POST answered with a page (form errors, or a refusal shown on the form with a 403)
+            # displays the pathway as much as a GET does.
+            if audit_read and request.method not in ("GET", "HEAD") and not response.has_header("Location"):
                 log_read()
             return response
 

@@ -6,17 +6,14 @@ from django.utils.translation import gettext as _
 
 from parcours.organisations.enums import Role
 from parcours.pathways.enums import PathwayStatus
-from parcours.pathways.models import FollowUpMember, Pathway
+from parcours.pathways.models import Pathway
+from parcours.pathways.selectors import group_members
 from parcours.people.selectors import RedactedPerson
 
 
 def pathway_context(request, pathway: Pathway, categories: frozenset[str], *, tab: str, title: str) -> dict:
     membership = request.membership
-    seats = list(
-        FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True)
-        .select_related("membership__user", "membership__organisation")
-        .order_by("-is_referent", "started_at")
-    )
+    seats = list(group_members(pathway=pathway))
     referent = next((s for s in seats if s.is_referent), None)
     own_seat = next((s for s in seats if membership is not None and s.membership_id == membership.pk), None)
     is_open = pathway.status == PathwayStatus.OPEN
@@ -31,9 +28,18 @@ def pathway_context(request, pathway: Pathway, categories: frozenset[str], *, ta
         "referent": referent,
         "own_seat": own_seat,
         "can_edit": is_open and own_seat is not None,
-        "can_change_referent": is_open and ((own_seat is not None and own_seat.is_referent) or is_orientation),
+        # Referent change, members in and out, closure: the referent or a chargé·e d'orientation
+        # (who sees the pathway only as a member or through a grant on its département).
+        "can_manage_group": is_open and ((own_seat is not None and own_seat.is_referent) or is_orientation),
         "is_orientation_officer": is_orientation,
     }
+
+
+def require_can_manage_group(context: dict) -> None:
+    if not context["can_manage_group"]:
+        raise PermissionDenied(
+            _("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut gérer le groupe de suivi.")
+        )
 
 
 def require_can_edit(context: dict) -> None:

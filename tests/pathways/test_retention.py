@@ -42,6 +42,41 @@ def test_person_closed_long_ago_is_anonymised_and_keeps_birth_year(settings):
 
 
 @pytest.mark.django_db
+def test_anonymisation_removes_every_free_text_of_the_history(settings):
+    from parcours.pathways import services
+    from parcours.pathways.models import Action, Event, FollowUpMember
+
+    settings.PATHWAY_RETENTION_DAYS = 365
+    pathway = PathwayFactory()
+    referent = pathway.members.get().membership
+    goal = services.goal_create(
+        pathway=pathway,
+        theme="emploi",
+        text="Devenir soudeur chez Durand",
+        agreed_by_person=True,
+        membership=referent,
+        acting_user=referent.user,
+    )
+    services.action_create(
+        goal=goal, text="Appeler M. Durand", due_on=None, membership=referent, acting_user=referent.user
+    )
+    services.pathway_close(
+        pathway=pathway, reason="Embauché chez Durand", membership=referent, acting_user=referent.user
+    )
+    _close(pathway, days_ago=400)
+
+    call_command("anonymise_closed_pathways")
+
+    texts = [
+        Pathway.objects.get(pk=pathway.pk).closure_reason,
+        *Action.objects.filter(goal=goal).values_list("text", flat=True),
+        *Event.objects.filter(pathway=pathway).values_list("summary", flat=True),
+        *FollowUpMember.objects.filter(pathway=pathway).values_list("end_reason", flat=True),
+    ]
+    assert texts and not any("Durand" in text for text in texts)
+
+
+@pytest.mark.django_db
 def test_person_with_recent_or_open_pathway_is_kept(settings):
     settings.PATHWAY_RETENTION_DAYS = 365
     recent = PathwayFactory()

@@ -938,3 +938,26 @@ def test_orientation_requires_a_reason(pathway, officer):
         )
     assert exc.value.message_dict["reason"] == ["Motivez la décision d'orientation."]
     assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.PENDING
+
+
+def test_deactivated_orientation_officer_can_no_longer_change_the_referent(db):
+    from django.core.exceptions import PermissionDenied as Refused
+
+    from parcours.pathways.services import referent_change
+    from tests.factories import MembershipFactory, PathwayFactory, TerritoryGrantFactory
+
+    referent = MembershipFactory()
+    pathway = PathwayFactory(referent=referent)
+    officer = TerritoryGrantFactory(departement=pathway.departement).membership
+    officer.user.is_active = False
+    officer.user.save(update_fields=["is_active"])
+    with pytest.raises(Refused):
+        referent_change(
+            pathway=pathway,
+            new_membership=MembershipFactory(),
+            reason="r",
+            handover_note="n",
+            membership=officer,
+            acting_user=officer.user,
+        )
+    assert pathway.members.get(is_referent=True, ended_at__isnull=True).membership == referent

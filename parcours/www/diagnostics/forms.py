@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from parcours.diagnostics.enums import SENSITIVE_THEMES, AssessmentMethod, CecrlLevel, NeedLevel, Theme
 from parcours.diagnostics.models import Diagnostic, Situation
 from parcours.people.enums import DataCategory
+from parcours.www.widgets import DATE_WIDGET
 
 from .languages import language_choices
 
@@ -148,7 +149,7 @@ class LanguageLevelForm(forms.Form):
     assessed_on = forms.DateField(
         label=_("Évalué le"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DATE_WIDGET,
         error_messages={"invalid": _("Saisissez une date valide (jj/mm/aaaa).")},
     )
 
@@ -209,7 +210,7 @@ def language_formset_class(initial_count: int):
 class IntegrationContractForm(forms.Form):
     signed_on = forms.DateField(
         label=_("Signé le"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DATE_WIDGET,
         error_messages={"required": _("Indiquez la date de signature."), "invalid": _("Saisissez une date valide.")},
     )
     french_hours_prescribed = forms.IntegerField(

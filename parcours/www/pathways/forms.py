@@ -21,8 +21,7 @@ from parcours.people.enums import (
 from parcours.people.models import ForeignQualification, Person, validate_not_future
 from parcours.territories.models import Commune
 from parcours.www.people.codes import COUNTRY_CODES
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from parcours.www.widgets import DATE_WIDGET
 
 
 class SectionSpec:
@@ -327,7 +326,10 @@ class OrientationForm(forms.Form):
         label=_("Orientation décidée"),
         choices=[("", _("Choisissez une orientation"))]
         + [(value, label) for value, label in Orientation.choices if value != Orientation.PENDING],
-        error_messages={"required": _("Choisissez une orientation.")},
+        error_messages={
+            "required": _("Choisissez une orientation."),
+            "invalid_choice": _("Choisissez une orientation parmi celles proposées."),
+        },
     )
     reason = forms.CharField(
         label=_("Motivation de la décision"),

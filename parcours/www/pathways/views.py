@@ -47,7 +47,7 @@ from parcours.people.selectors import consent_ledger
 from parcours.people.services import consent_record, person_update
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import add_service_errors, paginate, submit_form
-from parcours.www.pathway_context import pathway_context
+from parcours.www.pathway_context import pathway_context, require_can_manage_group
 
 from . import forms
 
@@ -338,8 +338,6 @@ def group(request, pathway, categories):
                 .order_by("requested_at", "id")
             ),
             "is_referent": is_referent,
-            "can_manage_members": pathway.status == PathwayStatus.OPEN
-            and (is_referent or context["is_orientation_officer"]),
         }
     )
     return render(request, "pathways/group.html", context)
@@ -359,7 +357,7 @@ def _email_found(queryset, email: str) -> bool:
 @pathway_view()
 def referent_change(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="group", title=_("Changer de référent·e"))
-    if not context["can_change_referent"]:
+    if not context["can_manage_group"]:
         raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut changer de référent."))
     search, email = _search_email(request)
     queryset = forms.candidate_memberships(pathway=pathway, email=email)
@@ -391,6 +389,8 @@ def referent_change(request, pathway, categories):
 @pathway_view()
 def member_add(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="group", title=_("Ajouter un membre au groupe"))
+    if request.method == "GET":
+        require_can_manage_group(context)
     search, email = _search_email(request)
     # Only professionals found by exact e-mail can be added (the group's members already sit in it).
     queryset = forms.candidate_memberships(pathway=pathway, email=email).exclude(
@@ -430,6 +430,8 @@ def member_end(request, pathway, categories, seat_id):
         ended_at__isnull=True,
     )
     context = pathway_context(request, pathway, categories, tab="group", title=_("Sortie du groupe de suivi"))
+    if request.method == "GET" and seat != context["own_seat"]:
+        require_can_manage_group(context)
     form = forms.ReasonForm(request.POST or None)
     done, status = submit_form(
         request,
@@ -474,6 +476,8 @@ def join_request_decide(request, pathway, categories, request_id):
 @pathway_view()
 def close(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="group", title=_("Clore le parcours"))
+    if request.method == "GET":
+        require_can_manage_group(context)
     form = forms.ReasonForm(request.POST or None)
     done, status = submit_form(
         request,
@@ -644,7 +648,9 @@ def access_log(request, pathway, categories):
 def print_summary(request, pathway, categories):
     """A one-page summary for the person to take away; printing is audited as such."""
     context = pathway_context(request, pathway, categories, tab="print", title=_("Synthèse imprimable"))
-    actions = Action.objects.exclude(status=ActionStatus.CANCELLED).order_by("due_on", "id")
+    actions = (
+        Action.objects.exclude(status=ActionStatus.CANCELLED).select_related("carried_by").order_by("due_on", "id")
+    )
     context.update(
         {
             "goals": list(

@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy
 
 from parcours.people.models import KNOWN_LANGUAGE_CODES, Person
 from parcours.territories.models import Commune
+from parcours.www.widgets import DATE_WIDGET
 
 from .codes import COUNTRY_CODES
 
 IDENTIFIER_MAX_LENGTH = 20
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # Search by name needs all three; by identifier, one value. Anything else is refused: the
 # directory lookup is never a partial or prefix search.
 PARTIAL_SEARCH_MESSAGE = gettext_lazy(

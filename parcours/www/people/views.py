@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from parcours.audit.services import audit_log
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.pathways.enums import JoinRequestStatus, PathwayStatus
 from parcours.pathways.models import FollowUpMember, JoinRequest, Pathway
-from parcours.pathways.selectors import pathways_visible_to, person_directory_lookup
+from parcours.pathways.selectors import pathways_visible_to, person_directory_lookup, referent_seats_prefetch
 from parcours.pathways.services import join_request_create
 from parcours.people.models import Person
 from parcours.people.selectors import IDENTIFIER_FIELDS
@@ -46,13 +45,6 @@ class Match:
     join_pending: bool = False
     join_form: JoinRequestForm | None = None
     criteria: tuple[tuple[str, str], ...] = ()
-
-
-def _referent_prefetch() -> Prefetch:
-    seats = FollowUpMember.objects.filter(is_referent=True, ended_at__isnull=True).select_related(
-        "membership__user", "membership__organisation"
-    )
-    return Prefetch("members", queryset=seats, to_attr="referent_seats")
 
 
 def _criteria_pairs(criteria: dict) -> tuple[tuple[str, str], ...]:
@@ -200,7 +192,7 @@ def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list
     pathways = list(
         Pathway.objects.filter(person__in=candidates, status=PathwayStatus.OPEN)
         .select_related("person")
-        .prefetch_related(_referent_prefetch())
+        .prefetch_related(referent_seats_prefetch())
     )
 
     def criteria_for(person: Person) -> dict:

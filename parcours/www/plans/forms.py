@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from parcours.diagnostics.enums import Theme
 from parcours.pathways.enums import ActionStatus, AppointmentMode, AppointmentStatus, GoalStatus
 from parcours.pathways.models import NOTE_MAX_LENGTH
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from parcours.www.widgets import DATE_WIDGET
 
 
 class GoalForm(forms.Form):

@@ -166,6 +166,8 @@ def test_oversized_handover_note_is_refused(login, membership, plain_member, pat
     response = _change(login(membership), pathway, plain_member, handover_note="x" * 5001)
     assert response.status_code == 200
     assert "5000" in html_of(response) or "5 000" in html_of(response)
+    # The field's error (the help text and maxlength also carry the figure).
+    assert "actuellement 5001" in html_of(response)
     assert not ReferentHandover.objects.exists()
 
 
@@ -313,6 +315,8 @@ def test_orientation_requires_a_choice(login, orientation_officer, pathway):
     response = login(orientation_officer).post(url, {"orientation": "pending", "reason": "?"})
     assert response.status_code == 200
     assert "Choisissez une orientation" in html_of(response)
+    # The error itself, not only the select's empty option, which says the same words.
+    assert "Choisissez une orientation parmi celles proposées." in html_of(response)
     assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.PENDING
 
 
@@ -356,3 +360,26 @@ def test_group_page_stays_within_15_queries_with_a_long_history(
     with django_assert_max_num_queries(15):
         response = client.get(reverse("pathway_group", args=[pathway.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["pathway_member_add", "pathway_close"])
+def test_group_management_pages_are_refused_to_a_plain_member(login, pathway, plain_member, name):
+    assert login(plain_member).get(reverse(name, args=[pathway.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["pathway_member_add", "pathway_close"])
+def test_group_management_pages_open_for_the_referent(login, pathway, membership, name):
+    assert login(membership).get(reverse(name, args=[pathway.pk])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_plain_member_may_open_the_leave_form_for_their_own_seat_only(login, pathway, plain_member, membership):
+    from parcours.pathways.models import FollowUpMember
+
+    own = FollowUpMember.objects.get(pathway=pathway, membership=plain_member, ended_at__isnull=True)
+    other = FollowUpMemberFactory(pathway=pathway)
+    client = login(plain_member)
+    assert client.get(reverse("pathway_member_end", args=[pathway.pk, own.pk])).status_code == 200
+    assert client.get(reverse("pathway_member_end", args=[pathway.pk, other.pk])).status_code == 403

@@ -50,5 +50,27 @@ def test_print_refused_to_an_outsider_and_not_audited(login, outsider, pathway):
 
 @pytest.mark.django_db
 def test_print_hides_sensitive_data(login, membership, refugee_pathway):
+    # A health goal is printed only with consent for health data: without it, it must not show,
+    # while an ordinary goal of the same pathway does (positive control).
+    GoalFactory(pathway=refugee_pathway, theme="sante", text="Suivi en addictologie")
+    GoalFactory(pathway=refugee_pathway, theme="emploi", text="Trouver un stage")
     html = html_of(login(membership).get(reverse("pathway_print", args=[refugee_pathway.pk])))
     assert "Carte de résident" not in html
+    assert "Suivi en addictologie" not in html
+    assert "Trouver un stage" in html
+
+
+@pytest.mark.django_db
+def test_print_stays_within_the_query_budget_whatever_the_number_of_actions(
+    login, membership, pathway, django_assert_max_num_queries
+):
+    from tests.factories import OrganisationFactory
+
+    for g in range(5):
+        goal = GoalFactory(pathway=pathway, text=f"Objectif {g}")
+        for a in range(5):
+            ActionFactory(goal=goal, text=f"Action {g}-{a}", carried_by=OrganisationFactory())
+    client = login(membership)
+    with django_assert_max_num_queries(15):
+        html = html_of(client.get(reverse("pathway_print", args=[pathway.pk])))
+    assert "Action 4-4" in html

@@ -154,3 +154,36 @@ def test_member_with_deactivated_account_cannot_become_referent(pathway, members
             acting_user=membership.user,
         )
     assert pathway.members.get(is_referent=True, ended_at__isnull=True).membership == membership
+
+
+def test_refused_form_shown_again_is_audited_as_a_read(login, pathway, plain_member):
+    before = AuditEntry.objects.filter(action=AuditAction.READ, person=pathway.person).count()
+    response = login(plain_member).post(reverse("pathway_close", args=[pathway.pk]), {"reason": "Déménagement"})
+    assert response.status_code == 403
+    after = AuditEntry.objects.filter(action=AuditAction.READ, person=pathway.person).count()
+    assert after == before + 1
+
+
+def test_health_goal_and_its_actions_cannot_be_changed_without_consent(pathway, health_goal, member_without_consent):
+    action = health_goal.actions.get()
+    acting = {"membership": member_without_consent, "acting_user": member_without_consent.user}
+    with pytest.raises(PermissionDenied):
+        services.goal_update(goal=health_goal, status="achieved", agreed_by_person=True, **acting)
+    with pytest.raises(PermissionDenied):
+        services.action_create(goal=health_goal, text="Autre", due_on=None, **acting)
+    with pytest.raises(PermissionDenied):
+        services.action_set_status(action=action, status="done", **acting)
+    health_goal.refresh_from_db()
+    action.refresh_from_db()
+    assert (health_goal.status, action.status, health_goal.actions.count()) == ("in_progress", "planned", 1)
+
+
+def test_health_goal_is_changed_by_a_member_with_consent(pathway, health_goal, health_consented_referent):
+    goal = services.goal_update(
+        goal=health_goal,
+        status="achieved",
+        agreed_by_person=True,
+        membership=health_consented_referent,
+        acting_user=health_consented_referent.user,
+    )
+    assert goal.status == "achieved"
