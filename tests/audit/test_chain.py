@@ -131,3 +131,16 @@ def test_deleting_the_tail_is_caught_by_an_anchor():
     AuditEntry.objects.order_by("-id").first().delete()  # the chain alone still verifies
     with pytest.raises(CommandError, match="Ancrage"):
         call_command("audit_verify")
+
+
+@pytest.mark.django_db
+def test_no_anchor_is_written_on_a_broken_chain():
+    from parcours.audit.models import AuditAnchor
+
+    user = UserFactory()
+    for _ in range(2):
+        audit_log(actor=user, action=AuditAction.READ, object_type="test", object_id="1")
+    AuditEntry.objects.filter(pk=AuditEntry.objects.order_by("id").first().pk).update(reason="falsifié")
+    with pytest.raises(CommandError):
+        call_command("audit_verify", "--anchor")
+    assert not AuditAnchor.objects.exists()

@@ -5,7 +5,11 @@ import pytest
 from parcours.organisations.enums import Role
 from parcours.people.enums import ConsentDecision, DataCategory
 from tests.factories import (
+    ActionFactory,
+    AppointmentFactory,
     ConsentFactory,
+    FollowUpMemberFactory,
+    GoalFactory,
     MembershipFactory,
     OrganisationFactory,
     PathwayFactory,
@@ -22,14 +26,28 @@ def referent(db):
 
 @pytest.fixture
 def pathway(referent):
-    pathway = PathwayFactory(person=PersonFactory(refugee=True), referent=referent)
-    ConsentFactory(
-        person=pathway.person,
-        organisation=referent.organisation,
-        category=DataCategory.RESIDENCE_STATUS,
-        decision=ConsentDecision.GIVEN,
-    )
+    pathway = PathwayFactory(person=PersonFactory(refugee=True, has_rqth=True), referent=referent)
+    for category in (DataCategory.RESIDENCE_STATUS, DataCategory.ASYLUM_HISTORY, DataCategory.DISABILITY):
+        ConsentFactory(
+            person=pathway.person,
+            organisation=referent.organisation,
+            category=category,
+            decision=ConsentDecision.GIVEN,
+        )
     return pathway
+
+
+@pytest.fixture
+def plan_items(pathway, referent):
+    """A goal with an action, an appointment and a second member's seat: the pages that edit one
+    item of the pathway."""
+    goal = GoalFactory(pathway=pathway)
+    return {
+        "goal": goal.pk,
+        "action": ActionFactory(goal=goal).pk,
+        "appointment": AppointmentFactory(pathway=pathway, with_member=referent).pk,
+        "seat": FollowUpMemberFactory(pathway=pathway).pk,
+    }
 
 
 MEMBER_PAGES = [
@@ -43,6 +61,13 @@ MEMBER_PAGES = [
     "/parcours/{id}/fiche/contact/",
     "/parcours/{id}/fiche/situation/",
     "/parcours/{id}/fiche/residence_status/",
+    "/parcours/{id}/fiche/asylum_history/",
+    "/parcours/{id}/fiche/disability/",
+    "/parcours/{id}/plan/objectifs/{goal}/",
+    "/parcours/{id}/plan/objectifs/{goal}/actions/nouvelle/",
+    "/parcours/{id}/plan/actions/{action}/statut/",
+    "/parcours/{id}/plan/rendez-vous/{appointment}/statut/",
+    "/parcours/{id}/groupe/{seat}/sortie/",
     "/parcours/{id}/diagnostic/",
     "/parcours/{id}/diagnostic/nouveau/",
     "/parcours/{id}/diagnostic/cir/",
@@ -61,10 +86,10 @@ MEMBER_PAGES = [
 ]
 
 
-def test_member_pages_pass_axe(page, axe_check, browser_login, referent, pathway):
+def test_member_pages_pass_axe(page, axe_check, browser_login, referent, pathway, plan_items):
     browser_login(referent)
     for url in MEMBER_PAGES:
-        target = url.format(id=pathway.pk)
+        target = url.format(id=pathway.pk, **plan_items)
         response = page.goto(target)
         assert response.status == 200, target
         axe_check(page, "sweep" + target.replace("/", "_").replace("?", "_").replace("&", "_"))
@@ -89,16 +114,33 @@ def test_role_pages_pass_axe(page, axe_check, browser_login, pathway):
 
 
 def test_break_glass_and_error_pages_pass_axe(page, axe_check, pathway):
-    from tests.factories import PASSWORD
-
-    admin = UserFactory(is_superuser=True, is_staff=True)
-    page.goto("/connexion/")
-    page.fill("input[name=username]", admin.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
-    page.goto(f"/parcours/{pathway.pk}/acces-exceptionnel/")
+    _log_in(page, UserFactory(is_superuser=True, is_staff=True))
+    response = page.goto(f"/parcours/{pathway.pk}/acces-exceptionnel/")
+    assert response.status == 200
     axe_check(page, "break-glass")
     response = page.goto(f"/parcours/{pathway.pk}/")
     assert response.status == 404
     axe_check(page, "not-found")
+
+
+def _log_in(page, user):
+    from tests.factories import PASSWORD
+
+    page.context.clear_cookies()
+    page.goto("/connexion/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
+def test_refusal_and_no_organisation_pages_pass_axe(page, axe_check, db):
+    _log_in(page, MembershipFactory(role=Role.PILOTE).user)
+    response = page.goto("/personnes/recherche/")
+    assert response.status == 403
+    axe_check(page, "forbidden")
+
+    _log_in(page, UserFactory())  # an account attached to no organisation
+    response = page.goto("/accompagnements/")
+    assert response.status == 200
+    axe_check(page, "caseload-without-organisation")

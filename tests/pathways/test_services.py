@@ -961,3 +961,22 @@ def test_deactivated_orientation_officer_can_no_longer_change_the_referent(db):
             acting_user=officer.user,
         )
     assert pathway.members.get(is_referent=True, ended_at__isnull=True).membership == referent
+
+
+def test_goal_update_and_appointment_outcome_are_refused_outside_the_group(db):
+    from django.core.exceptions import PermissionDenied as Refused
+
+    from parcours.pathways.models import Appointment, Goal
+    from parcours.pathways.services import appointment_set_status, goal_update
+    from tests.factories import AppointmentFactory, GoalFactory, MembershipFactory, PathwayFactory
+
+    pathway = PathwayFactory()
+    goal = GoalFactory(pathway=pathway)
+    appointment = AppointmentFactory(pathway=pathway)
+    outsider = MembershipFactory()
+    with pytest.raises(Refused):
+        goal_update(goal=goal, status="achieved", agreed_by_person=True, membership=outsider, acting_user=outsider.user)
+    with pytest.raises(Refused):
+        appointment_set_status(appointment=appointment, status="held", membership=outsider, acting_user=outsider.user)
+    assert Goal.objects.get(pk=goal.pk).status == "in_progress"
+    assert Appointment.objects.get(pk=appointment.pk).status == "planned"

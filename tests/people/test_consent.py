@@ -292,3 +292,42 @@ def test_person_update_timeline_names_the_category_not_the_value(pathway, member
     event = Event.objects.get(pathway=pathway, kind=EventKind.PERSON_UPDATED)
     assert "Droit au séjour" in event.summary
     assert "temporary" not in event.summary and "temporaire" not in event.summary
+
+
+def test_consent_cannot_be_recorded_on_another_persons_pathway(pathway, membership):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.factories import PersonFactory
+
+    with pytest.raises(PermissionDenied):
+        consent_record(
+            person=PersonFactory(),
+            organisation=membership.organisation,
+            category=RESIDENCE,
+            purpose="accompaniment",
+            decision="given",
+            channel="in_person",
+            membership=membership,
+            acting_user=membership.user,
+            pathway=pathway,
+        )
+    assert not Consent.objects.exists()
+
+
+def test_consent_needs_an_open_pathway_when_recorded_by_a_professional(membership):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.factories import PersonFactory
+
+    with pytest.raises(PermissionDenied, match="parcours en cours"):
+        consent_record(
+            person=PersonFactory(),
+            organisation=membership.organisation,
+            category=RESIDENCE,
+            purpose="accompaniment",
+            decision="given",
+            channel="in_person",
+            membership=membership,
+            acting_user=membership.user,
+        )
+    assert not Consent.objects.exists()

@@ -79,3 +79,67 @@ def test_experience_add_accepts_a_known_rome_code(membership, pathway):
     )
     assert experience.rome_id == "J1501"
     assert experience.country == "FR"
+
+
+def _household_rows(person):
+    from parcours.people.models import ForeignQualification
+
+    return (
+        Child.objects.filter(person=person).count(),
+        ForeignQualification.objects.filter(person=person).count(),
+        WorkExperience.objects.filter(person=person).count(),
+    )
+
+
+@pytest.fixture
+def household(membership, pathway):
+    """One child, one qualification and one experience recorded by the referent."""
+    from parcours.people import services_household as sh
+
+    acting = {"pathway": pathway, "membership": membership, "acting_user": membership.user}
+    return {
+        "child_id": sh.child_add(birth_date=datetime.date(2020, 1, 1), childcare="none", **acting).pk,
+        "qualification_id": sh.qualification_add(
+            title="Licence de chimie", country="SY", year=2012, recognition="none", **acting
+        ).pk,
+        "experience_id": sh.experience_add(
+            rome_code=RomeJobFactory().code, years=Decimal("2"), country="SY", **acting
+        ).pk,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("service", "kwargs"),
+    [
+        ("child_remove", lambda h: {"child_id": h["child_id"]}),
+        ("qualification_add", lambda h: {"title": "Master", "country": "SY", "year": 2015, "recognition": "none"}),
+        ("qualification_remove", lambda h: {"qualification_id": h["qualification_id"]}),
+        ("experience_add", lambda h: {"rome_code": "J1501", "years": Decimal("1"), "country": "SY"}),
+        ("experience_remove", lambda h: {"experience_id": h["experience_id"]}),
+    ],
+)
+def test_household_writes_are_refused_outside_the_group(pathway, household, service, kwargs):
+    from parcours.people import services_household as sh
+
+    outsider = MembershipFactory()
+    before = _household_rows(pathway.person)
+    with pytest.raises(PermissionDenied):
+        getattr(sh, service)(pathway=pathway, membership=outsider, acting_user=outsider.user, **kwargs(household))
+    assert _household_rows(pathway.person) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("service", "key", "position"),
+    [
+        ("child_remove", "child_id", 0),
+        ("qualification_remove", "qualification_id", 1),
+        ("experience_remove", "experience_id", 2),
+    ],
+)
+def test_household_removals_are_allowed_for_a_group_member(membership, pathway, household, service, key, position):
+    from parcours.people import services_household as sh
+
+    getattr(sh, service)(pathway=pathway, membership=membership, acting_user=membership.user, **{key: household[key]})
+    assert _household_rows(pathway.person)[position] == 0
