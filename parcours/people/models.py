@@ -52,6 +52,26 @@ def is_known_language(code) -> bool:
     return isinstance(code, str) and code in KNOWN_LANGUAGE_CODES
 
 
+# ISO 3166-1 alpha-2, plus XK (Kosovo, user-assigned but used by the French administration).
+COUNTRY_CODES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
+    BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ
+    FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ
+    IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH
+    MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL
+    PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD
+    TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM
+    ZW""".split()
+)
+
+
+def validate_country_code(value: str) -> None:
+    if value and value not in COUNTRY_CODES:
+        raise ValidationError(
+            _("Code pays inconnu : indiquez le code ISO à deux lettres (ex. FR, AF, SY)."), code="unknown_country"
+        )
+
+
 def validate_not_future(value: datetime.date) -> None:
     if value > timezone.localdate():
         raise ValidationError(_("La date ne peut pas être dans le futur."))
@@ -68,7 +88,9 @@ class Person(models.Model):
     sex = models.CharField(_("sexe"), max_length=1, choices=enums.Sex.choices, default=enums.Sex.OTHER)
     birth_date = models.DateField(_("date de naissance"), validators=[validate_not_future])
     birth_place = models.CharField(_("lieu de naissance"), max_length=150, blank=True)
-    nationality = models.CharField(_("nationalité (code pays ISO)"), max_length=2, blank=True)
+    nationality = models.CharField(
+        _("nationalité (code pays ISO)"), max_length=2, blank=True, validators=[validate_country_code]
+    )
     nir = models.CharField(_("NIR (n° de sécurité sociale)"), max_length=15, blank=True, validators=[nir_validator])
     france_travail_id = models.CharField(
         _("identifiant France Travail"), max_length=11, blank=True, validators=[france_travail_validator]
@@ -218,7 +240,7 @@ class ForeignQualification(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="foreign_qualifications")
     title = models.CharField(_("intitulé"), max_length=200)
-    country = models.CharField(_("pays (code ISO)"), max_length=2)
+    country = models.CharField(_("pays (code ISO)"), max_length=2, validators=[validate_country_code])
     year = models.PositiveSmallIntegerField(_("année"), null=True, blank=True)
     recognition = models.CharField(
         _("reconnaissance"),
@@ -237,7 +259,7 @@ class WorkExperience(models.Model):
     years = models.DecimalField(
         _("durée (années)"), max_digits=4, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(60)]
     )
-    country = models.CharField(_("pays (code ISO)"), max_length=2, blank=True)
+    country = models.CharField(_("pays (code ISO)"), max_length=2, blank=True, validators=[validate_country_code])
 
     class Meta:
         verbose_name = _("expérience professionnelle")

@@ -122,8 +122,6 @@ def qualification_add(
     )
     qualification.full_clean()
     errors = {}
-    if len(qualification.country) != 2 or not qualification.country.isalpha():
-        errors["country"] = _("Indiquez le code pays ISO à deux lettres (ex. AF, SY, UA).")
     if year is not None and (year < 1930 or year > timezone.localdate().year):
         errors["year"] = _("Indiquez une année d'obtention plausible.")
     if errors:
@@ -171,8 +169,6 @@ def experience_add(
         raise ValidationError({"rome_code": _("Code ROME inconnu.")})
     experience = WorkExperience(person=person, rome=rome, years=years, country=country.strip().upper())
     experience.full_clean()
-    if experience.country and (len(experience.country) != 2 or not experience.country.isalpha()):
-        raise ValidationError({"country": _("Indiquez le code pays ISO à deux lettres (ex. FR, AF, UA).")})
     experience.save()
     _record(
         pathway=pathway,

@@ -143,3 +143,22 @@ def test_household_removals_are_allowed_for_a_group_member(membership, pathway, 
 
     getattr(sh, service)(pathway=pathway, membership=membership, acting_user=membership.user, **{key: household[key]})
     assert _household_rows(pathway.person)[position] == 0
+
+
+@pytest.mark.django_db
+def test_unknown_country_is_refused_by_the_domain_not_only_by_forms(membership, pathway):
+    from parcours.people.models import ForeignQualification
+    from parcours.people.services_household import qualification_add
+
+    with pytest.raises(ValidationError) as exc:
+        qualification_add(
+            pathway=pathway,
+            title="Licence",
+            country="ZZ",
+            year=2010,
+            recognition="none",
+            membership=membership,
+            acting_user=membership.user,
+        )
+    assert "Code pays inconnu" in exc.value.message_dict["country"][0]
+    assert not ForeignQualification.objects.exists()

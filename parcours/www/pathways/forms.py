@@ -20,7 +20,7 @@ from parcours.people.enums import (
 )
 from parcours.people.models import ForeignQualification, Person, validate_not_future
 from parcours.territories.models import Commune
-from parcours.www.people.codes import COUNTRY_CODES
+from parcours.www.fields import CountryCodeField, LanguagesField
 from parcours.www.widgets import DATE_WIDGET
 
 
@@ -78,24 +78,6 @@ SECTIONS = {
         _("Handicap"), list(Person.SENSITIVE_FIELDS[DataCategory.DISABILITY]), DataCategory.DISABILITY
     ),
 }
-
-
-class LanguagesField(forms.CharField):
-    """Languages spoken as ISO 639 codes typed in one field ("fr, ar, prs"), stored as a list."""
-
-    def prepare_value(self, value):
-        if isinstance(value, list | tuple):
-            return ", ".join(value)
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        codes = []
-        for raw in value.replace(";", ",").replace(" ", ",").split(","):
-            code = raw.strip().lower()
-            if code and code not in codes:
-                codes.append(code)
-        return codes
 
 
 class SectionForm(forms.ModelForm):
@@ -162,18 +144,10 @@ def section_form_class(section: str) -> type[SectionForm]:
             error_messages={"invalid_choice": _("Commune inconnue : saisissez son code INSEE (5 caractères).")},
         )
     if "nationality" in spec.fields:
-        attrs["clean_nationality"] = _clean_country_code("nationality")
+        attrs["nationality"] = CountryCodeField(
+            label=_("nationalité (code pays ISO)"), required=False, help_text=help_texts["nationality"]
+        )
     return type(f"{section.title().replace('_', '')}SectionForm", (SectionForm,), attrs)
-
-
-def _clean_country_code(name):
-    def clean(self):
-        value = (self.cleaned_data.get(name) or "").strip().upper()
-        if value and value not in COUNTRY_CODES:
-            raise ValidationError(_("Code pays inconnu : indiquez le code ISO à deux lettres (ex. FR, AF, SY)."))
-        return value
-
-    return clean
 
 
 class ChildForm(forms.Form):
@@ -188,17 +162,13 @@ class ChildForm(forms.Form):
 
 class QualificationForm(forms.Form):
     title = forms.CharField(label=_("Intitulé du diplôme"), max_length=200)
-    country = forms.CharField(
-        label=_("Pays d'obtention"), max_length=2, help_text=_("Code pays ISO à deux lettres (ex. SY).")
-    )
+    country = CountryCodeField(label=_("Pays d'obtention"), help_text=_("Code pays ISO à deux lettres (ex. SY)."))
     year = forms.IntegerField(label=_("Année d'obtention"), required=False, min_value=1930, max_value=2100)
     recognition = forms.ChoiceField(
         label=_("Reconnaissance"),
         choices=ForeignQualification._meta.get_field("recognition").choices,
         initial="none",
     )
-
-    clean_country = _clean_country_code("country")
 
 
 class ExperienceForm(forms.Form):
@@ -211,11 +181,7 @@ class ExperienceForm(forms.Form):
         decimal_places=1,
         validators=[MinValueValidator(0), MaxValueValidator(60)],
     )
-    country = forms.CharField(
-        label=_("Pays"), max_length=2, required=False, help_text=_("Code pays ISO à deux lettres (ex. FR).")
-    )
-
-    clean_country = _clean_country_code("country")
+    country = CountryCodeField(label=_("Pays"), required=False, help_text=_("Code pays ISO à deux lettres (ex. FR)."))
 
     def clean_rome_code(self):
         code = self.cleaned_data["rome_code"].strip().upper()

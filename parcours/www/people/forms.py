@@ -5,11 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from parcours.people.models import KNOWN_LANGUAGE_CODES, Person
+from parcours.people.models import Person
+from parcours.people.selectors import IDENTIFIER_FIELDS
 from parcours.territories.models import Commune
+from parcours.www.fields import CountryCodeField, LanguagesField
 from parcours.www.widgets import DATE_WIDGET
-
-from .codes import COUNTRY_CODES
 
 IDENTIFIER_MAX_LENGTH = 20
 # Search by name needs all three; by identifier, one value. Anything else is refused: the
@@ -92,11 +92,16 @@ class PersonCreateForm(forms.ModelForm):
     run on is_valid() (birth date in the future, year before 1900, malformed identifiers…), so a
     bad input is reported next to its field before the service is called."""
 
-    languages = forms.CharField(
+    languages = LanguagesField(
         label=gettext_lazy("Langues parlées"),
         help_text=gettext_lazy("Codes ISO 639 séparés par des virgules, par ex. « fr, ar, prs »"),
         required=False,
         max_length=200,
+    )
+    nationality = CountryCodeField(
+        label=gettext_lazy("nationalité (code pays ISO)"),
+        help_text=gettext_lazy("Code pays ISO à deux lettres, par ex. FR, AF, UA"),
+        required=False,
     )
 
     class Meta:
@@ -131,14 +136,9 @@ class PersonCreateForm(forms.ModelForm):
             "birth_date": gettext_lazy("Format attendu : JJ/MM/AAAA"),
         }
 
-    IDENTITY_FIELDS = ("last_name", "first_name", "birth_name", "sex", "birth_date", "birth_place", "nationality")
-    IDENTIFIER_FIELDS = ("nir", "france_travail_id", "caf_number", "ofii_number")
-    CONTACT_FIELDS = ("email", "phone", "address", "commune")
-    SITUATION_FIELDS = ("languages", "arrival_date")
-
     def __init__(self, *args, departement_code: str, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in self.IDENTIFIER_FIELDS:
+        for name in IDENTIFIER_FIELDS:
             # Wider than the stored value: spaces and dots typed by the user are removed before the
             # model's own length and format checks run.
             model_field = Person._meta.get_field(name)
@@ -156,20 +156,12 @@ class PersonCreateForm(forms.ModelForm):
         self.fields["birth_date"].error_messages["required"] = _("Indiquez la date de naissance.")
         self.fields["last_name"].error_messages["required"] = _("Indiquez le nom.")
         self.fields["first_name"].error_messages["required"] = _("Indiquez le prénom.")
-        if self.initial.get("languages") is not None and isinstance(self.initial["languages"], list):
-            self.initial["languages"] = ", ".join(self.initial["languages"])
 
     def clean_first_name(self) -> str:
         return self.cleaned_data["first_name"].strip()
 
     def clean_last_name(self) -> str:
         return self.cleaned_data["last_name"].strip()
-
-    def clean_nationality(self) -> str:
-        value = self.cleaned_data.get("nationality", "").strip().upper()
-        if value and value not in COUNTRY_CODES:
-            raise forms.ValidationError(_("Code pays inconnu : saisissez un code ISO à deux lettres (ex. FR, AF)."))
-        return value
 
     def _identifier(self, name: str) -> str:
         return normalise_identifier(self.cleaned_data.get(name, ""))
@@ -185,20 +177,6 @@ class PersonCreateForm(forms.ModelForm):
 
     def clean_ofii_number(self) -> str:
         return self._identifier("ofii_number")
-
-    def clean_languages(self) -> list[str]:
-        raw = self.cleaned_data.get("languages", "")
-        codes = []
-        for part in re.split(r"[,;\s]+", raw.strip().lower()):
-            if part and part not in codes:
-                codes.append(part)
-        unknown = [code for code in codes if code not in KNOWN_LANGUAGE_CODES]
-        if unknown:
-            raise forms.ValidationError(
-                _("Code de langue inconnu : %(codes)s. Utilisez les codes ISO 639 (ex. fr, ar, prs, uk).")
-                % {"codes": ", ".join(unknown)}
-            )
-        return codes
 
     def person_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
