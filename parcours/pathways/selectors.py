@@ -8,8 +8,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from parcours.diagnostics.enums import SENSITIVE_THEMES
-from parcours.organisations.enums import Role
-from parcours.organisations.models import Membership, TerritoryGrant
+from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
+from parcours.organisations.models import Membership, Organisation, TerritoryGrant
 from parcours.people.enums import DataCategory
 
 from .enums import Orientation, PathwayStatus
@@ -253,3 +253,47 @@ def events_visible_to(*, pathway: Pathway, categories: frozenset[str]) -> QueryS
     """The timeline, without the events about a sensitive category the reader may not see (their
     summary would tell what the hidden data is, or that it exists)."""
     return Event.objects.filter(pathway=pathway).filter(Q(category="") | Q(category__in=categories))
+
+
+def _accompanying_memberships() -> QuerySet[Membership]:
+    return (
+        Membership.objects.active()
+        .filter(role__in=ACCOMPANYING_ROLES, user__is_active=True)
+        .select_related("user", "organisation")
+        .order_by("user__last_name", "user__first_name", "organisation__name")
+    )
+
+
+def referent_candidates(*, pathway: Pathway, email: str = "") -> QuerySet[Membership]:
+    """Who may become referent: the group's other active members, or the professional whose exact
+    e-mail was searched; live accounts with an accompanying role only."""
+    others = FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True, is_referent=False)
+    condition = Q(pk__in=others.values("membership_id"))
+    if email.strip():
+        condition |= Q(user__email__iexact=email.strip())
+    return _accompanying_memberships().filter(condition)
+
+
+def member_candidates(*, pathway: Pathway, email: str) -> QuerySet[Membership]:
+    """Who may join the group: only the professional found by exact e-mail, if not seated yet."""
+    if not email.strip():
+        return Membership.objects.none()
+    seated = FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True).values("membership_id")
+    return _accompanying_memberships().filter(user__email__iexact=email.strip()).exclude(pk__in=seated)
+
+
+def consent_grantee_organisations(*, pathway: Pathway) -> QuerySet[Organisation]:
+    """Organisations a consent may name: those of the group (past and present) and the active ones
+    of the pathway's département."""
+    return Organisation.objects.filter(
+        Q(memberships__follow_ups__pathway=pathway) | Q(departement_id=pathway.departement_id, is_active=True)
+    ).distinct()
+
+
+def open_pathways_of(*, people) -> QuerySet[Pathway]:
+    """The open pathways of these people, with their referent (for a duplicate check)."""
+    return (
+        Pathway.objects.filter(person__in=people, status=PathwayStatus.OPEN)
+        .select_related("person")
+        .prefetch_related(referent_seats_prefetch())
+    )

@@ -425,3 +425,25 @@ def test_territory_aggregates_take_a_fixed_number_of_queries(pathway, django_ass
         PathwayFactory()
     with django_assert_num_queries(4):
         territory_aggregates(departement_code="44")
+
+
+def test_referent_candidates_are_live_accompanying_members_or_the_searched_professional(db):
+    from parcours.organisations.enums import Role
+    from parcours.pathways.selectors import member_candidates, referent_candidates
+    from tests.factories import FollowUpMemberFactory, MembershipFactory, PathwayFactory
+
+    referent = MembershipFactory()
+    pathway = PathwayFactory(referent=referent)
+    member = FollowUpMemberFactory(pathway=pathway).membership
+    gone = FollowUpMemberFactory(pathway=pathway).membership
+    gone.user.is_active = False
+    gone.user.save(update_fields=["is_active"])
+    pilote = MembershipFactory(role=Role.PILOTE)
+    outsider = MembershipFactory()
+
+    assert set(referent_candidates(pathway=pathway)) == {member}
+    assert set(referent_candidates(pathway=pathway, email=outsider.user.email)) == {member, outsider}
+    assert not referent_candidates(pathway=pathway, email=pilote.user.email).filter(pk=pilote.pk).exists()
+    assert list(member_candidates(pathway=pathway, email="")) == []
+    assert list(member_candidates(pathway=pathway, email=member.user.email)) == []  # already seated
+    assert list(member_candidates(pathway=pathway, email=outsider.user.email)) == [outsider]

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from parcours.occupations.models import RomeJob
-from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
+from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
 from parcours.pathways.enums import EventKind, Orientation
 from parcours.people.enums import (
@@ -193,27 +193,6 @@ class ExperienceForm(forms.Form):
 class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         return f"{obj.user.get_full_name() or obj.user.username} — {obj.organisation.name} ({obj.get_role_display()})"
-
-
-def candidate_memberships(*, pathway, email: str = "", exclude_referent: bool = True):
-    """Who may be chosen: active memberships with an accompanying role, either already in the
-    group or belonging to the professional whose exact e-mail was searched."""
-    from django.db.models import Q
-
-    from parcours.pathways.models import FollowUpMember
-
-    seats = FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True)
-    if exclude_referent:
-        seats = seats.filter(is_referent=False)
-    condition = Q(pk__in=seats.values("membership_id"))
-    if email.strip():
-        condition |= Q(user__email__iexact=email.strip(), user__is_active=True)
-    return (
-        Membership.objects.active()
-        .filter(condition, role__in=ACCOMPANYING_ROLES, user__is_active=True)
-        .select_related("user", "organisation")
-        .order_by("user__last_name", "user__first_name", "organisation__name")
-    )
 
 
 class EmailSearchForm(forms.Form):

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_POST, require_safe
 from parcours.audit.models import AuditAction, AuditEntry
 from parcours.audit.services import audit_log
 from parcours.diagnostics.models import Diagnostic
-from parcours.organisations.models import Organisation
 from parcours.pathways import services as pathway_services
 from parcours.pathways.enums import (
     ActionStatus,
@@ -39,7 +38,14 @@ from parcours.pathways.models import (
     Pathway,
     ReferentHandover,
 )
-from parcours.pathways.selectors import events_visible_to, goals_visible_to, pathways_visible_to
+from parcours.pathways.selectors import (
+    consent_grantee_organisations,
+    events_visible_to,
+    goals_visible_to,
+    member_candidates,
+    pathways_visible_to,
+    referent_candidates,
+)
 from parcours.people import services_household
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
 from parcours.people.models import Child, ForeignQualification, WorkExperience
@@ -54,8 +60,6 @@ from . import forms
 TIMELINE_PAGE_SIZE = 25
 ACCESS_LOG_PAGE_SIZE = 50
 SUMMARY_APPOINTMENTS = 3
-# The sensitive sections of the person record (health lives in the diagnostic).
-SENSITIVE_SECTIONS = ("residence_status", "asylum_history", "disability")
 
 
 def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
@@ -360,7 +364,7 @@ def referent_change(request, pathway, categories):
     if not context["can_manage_group"]:
         raise PermissionDenied(_("Seul·e le·la référent·e ou un·e chargé·e d'orientation peut changer de référent."))
     search, email = _search_email(request)
-    queryset = forms.candidate_memberships(pathway=pathway, email=email)
+    queryset = referent_candidates(pathway=pathway, email=email)
     if request.method == "POST":
         form = forms.ReferentChangeForm(request.POST, queryset=queryset)
     else:
@@ -392,12 +396,7 @@ def member_add(request, pathway, categories):
     if request.method == "GET":
         require_can_manage_group(context)
     search, email = _search_email(request)
-    # Only professionals found by exact e-mail can be added (the group's members already sit in it).
-    queryset = forms.candidate_memberships(pathway=pathway, email=email).exclude(
-        pk__in=FollowUpMember.objects.filter(pathway=pathway, ended_at__isnull=True).values("membership_id")
-    )
-    if not email:
-        queryset = queryset.none()
+    queryset = member_candidates(pathway=pathway, email=email)
     if request.method == "POST":
         form = forms.MemberAddForm(request.POST, queryset=queryset)
     else:
@@ -547,20 +546,10 @@ def timeline(request, pathway, categories):
     return render(request, "pathways/timeline.html", context)
 
 
-def _consent_organisations(pathway):
-    """Organisations offered as grantees: those of the group (past and present) and the active
-    ones of the pathway's département."""
-    from django.db.models import Q
-
-    return Organisation.objects.filter(
-        Q(memberships__follow_ups__pathway=pathway) | Q(departement_id=pathway.departement_id, is_active=True)
-    ).distinct()
-
-
 @pathway_view()
 def consents(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="consents", title=_("Consentements"))
-    organisations = _consent_organisations(pathway)
+    organisations = consent_grantee_organisations(pathway=pathway)
     form = forms.ConsentForm(request.POST or None, organisations=organisations)
     done, status = submit_form(
         request,

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
-from parcours.pathways.enums import JoinRequestStatus, PathwayStatus
+from parcours.pathways.enums import JoinRequestStatus
 from parcours.pathways.models import FollowUpMember, JoinRequest, Pathway
-from parcours.pathways.selectors import pathways_visible_to, person_directory_lookup, referent_seats_prefetch
+from parcours.pathways.selectors import open_pathways_of, pathways_visible_to, person_directory_lookup
 from parcours.pathways.services import join_request_create
 from parcours.people.models import Person
 from parcours.people.selectors import IDENTIFIER_FIELDS
@@ -189,11 +189,7 @@ def person_search(request):
 
 
 def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list[Match]:
-    pathways = list(
-        Pathway.objects.filter(person__in=candidates, status=PathwayStatus.OPEN)
-        .select_related("person")
-        .prefetch_related(referent_seats_prefetch())
-    )
+    pathways = list(open_pathways_of(people=candidates))
 
     def criteria_for(person: Person) -> dict:
         # The join request re-runs the directory lookup: give it the criterion this candidate
@@ -221,7 +217,7 @@ def _duplicate_matches(*, request, candidates: list[Person], data: dict) -> list
                 actor=request.user,
                 organisation=request.membership.organisation if request.membership else None,
                 action=AuditAction.READ,
-                object_type="people.lookup",
+                object_type=LOOKUP_OBJECT_TYPE,
                 object_id=candidate.pk,
                 person=candidate,
                 reason=_("Contrôle de doublon à la création d'une fiche"),

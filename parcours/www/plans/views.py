@@ -44,12 +44,8 @@ APPOINTMENTS_SHOWN = 10
 NOTES_SHOWN = 10
 
 
-def goals_visible(pathway, categories):
-    return goals_visible_to(pathway=pathway, categories=categories)
-
-
 def _goal_or_404(pathway, categories, goal_id: int) -> Goal:
-    goal = goals_visible(pathway, categories).filter(pk=goal_id).first()
+    goal = goals_visible_to(pathway=pathway, categories=categories).filter(pk=goal_id).first()
     if goal is None:
         raise Http404(_("Objectif introuvable."))
     goal.pathway = pathway
@@ -58,7 +54,9 @@ def _goal_or_404(pathway, categories, goal_id: int) -> Goal:
 
 def _action_or_404(pathway, categories, action_id: int) -> Action:
     action = (
-        Action.objects.filter(pk=action_id, goal__in=goals_visible(pathway, categories)).select_related("goal").first()
+        Action.objects.filter(pk=action_id, goal__in=goals_visible_to(pathway=pathway, categories=categories))
+        .select_related("goal")
+        .first()
     )
     if action is None:
         raise Http404(_("Action introuvable."))
@@ -109,7 +107,7 @@ def pathway_plan(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="plan", title=_("Objectifs et actions"))
     actions = Action.objects.select_related("carried_by").order_by("due_on", "id")
     goals = list(
-        goals_visible(pathway, categories)
+        goals_visible_to(pathway=pathway, categories=categories)
         .prefetch_related(Prefetch("actions", queryset=actions))
         .order_by("created_at", "id")
     )
@@ -131,7 +129,6 @@ def pathway_plan(request, pathway, categories):
     context.update(
         {
             "theme_groups": theme_groups,
-            "goal_count": len(goals),
             "upcoming": upcoming,
             "past": past,
             "notes": list(
