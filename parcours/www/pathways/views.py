@@ -69,6 +69,29 @@ def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
     return _("%(n)d ans") % {"n": months // 12}
 
 
+def _household(person) -> dict:
+    """Children (with their age), qualifications abroad and work experience of the person."""
+    today = timezone.localdate()
+    children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
+    for child in children:
+        child.age_label = _age_label(child.birth_date, today)
+    return {
+        "children": children,
+        "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
+        "experiences": list(
+            WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
+        ),
+    }
+
+
+def _next_appointments(pathway, limit: int) -> list[Appointment]:
+    return list(
+        Appointment.objects.filter(pathway=pathway, status=AppointmentStatus.PLANNED, starts_at__gte=timezone.now())
+        .select_related("with_member__user", "with_member__organisation")
+        .order_by("starts_at")[:limit]
+    )
+
+
 # --- summary -------------------------------------------------------------------------------------
 
 
@@ -77,7 +100,6 @@ def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
 def summary(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="summary", title=_("Synthèse du parcours"))
     person = pathway.person
-    today = timezone.localdate()
     # Counters in one query, whatever the history length.
     goals_count = (
         goals_visible_to(pathway=pathway, categories=categories)
@@ -99,25 +121,12 @@ def summary(request, pathway, categories):
         .values("goals_count", "latest_diagnostic_at")
         .get()
     )
-    children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
-    for child in children:
-        child.age_label = _age_label(child.birth_date, today)
+    context.update(_household(person))
     context.update(
         {
-            "children": children,
-            "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
-            "experiences": list(
-                WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
-            ),
             "goals_count": counters["goals_count"],
             "latest_diagnostic_at": counters["latest_diagnostic_at"],
-            "next_appointments": list(
-                Appointment.objects.filter(
-                    pathway=pathway, status=AppointmentStatus.PLANNED, starts_at__gte=timezone.now()
-                )
-                .select_related("with_member__user", "with_member__organisation")
-                .order_by("starts_at")[:SUMMARY_APPOINTMENTS]
-            ),
+            "next_appointments": _next_appointments(pathway, SUMMARY_APPOINTMENTS),
             "show_residence_status": DataCategory.RESIDENCE_STATUS in categories,
             "show_asylum_history": DataCategory.ASYLUM_HISTORY in categories,
             "show_disability": DataCategory.DISABILITY in categories,
@@ -156,18 +165,9 @@ def _render_section(request, pathway, categories, section, spec, *, form=None, s
         form = forms.section_form_class(section)(instance=copy.copy(pathway.person))
     context.update({"section": section, "spec": spec, "form": form})
     if section == "situation":
-        person = pathway.person
-        today = timezone.localdate()
-        children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
-        for child in children:
-            child.age_label = _age_label(child.birth_date, today)
+        context.update(_household(pathway.person))
         context.update(
             {
-                "children": children,
-                "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
-                "experiences": list(
-                    WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
-                ),
                 "child_form": extra_forms.get("child_form") or forms.ChildForm(prefix="child"),
                 "qualification_form": extra_forms.get("qualification_form")
                 or forms.QualificationForm(prefix="qualification"),
@@ -648,13 +648,7 @@ def print_summary(request, pathway, categories):
                 .prefetch_related(Prefetch("actions", queryset=actions))
                 .order_by("created_at", "id")
             ),
-            "next_appointments": list(
-                Appointment.objects.filter(
-                    pathway=pathway, status=AppointmentStatus.PLANNED, starts_at__gte=timezone.now()
-                )
-                .select_related("with_member__user", "with_member__organisation")
-                .order_by("starts_at")[:5]
-            ),
+            "next_appointments": _next_appointments(pathway, 5),
             "printed_on": timezone.localdate(),
         }
     )
