@@ -142,3 +142,23 @@ def test_admin_membership_change_is_audited(admin_client):
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(object_type="organisations.membership", object_id=str(membership.pk)).get()
     assert set(entry.fields) == {"role", "is_active"}
+
+
+@pytest.mark.django_db
+def test_home_sends_a_professional_to_the_caseload_and_a_platform_admin_to_the_admin(client, login, admin_client):
+    assert login(MembershipFactory()).get(reverse("home")).url == reverse("caseload")
+    assert admin_client.get(reverse("home")).url == reverse("admin:index")
+
+
+@pytest.mark.django_db
+def test_home_sends_an_anonymous_visitor_to_login(client):
+    assert client.get(reverse("home")).url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_logout_ends_the_session_and_refuses_get(client, login):
+    client = login(MembershipFactory())
+    assert client.get(reverse("logout")).status_code == 405
+    assert "_auth_user_id" in client.session
+    assert client.post(reverse("logout")).status_code == 302
+    assert "_auth_user_id" not in client.session

@@ -95,3 +95,66 @@ def test_orientation_officer_without_grant_gets_404(login, pathway):
     officer = MembershipFactory(orientation=True)
     response = login(officer).get(reverse("pathway", args=[pathway.pk]))
     assert response.status_code == 404
+
+
+# Every other pathway URL, including the item pages and the POST-only actions: the scope check
+# comes first, so an outsider gets the same 404 and an anonymous visitor the login page.
+ITEM_URLS = [
+    ("pathway_orientation", lambda items: ()),
+    ("pathway_diagnostic", lambda items: ()),
+    ("pathway_diagnostic_new", lambda items: ()),
+    ("pathway_cir", lambda items: ()),
+    ("pathway_plan", lambda items: ()),
+    ("pathway_goal_new", lambda items: ()),
+    ("pathway_goal_edit", lambda items: (items["goal"],)),
+    ("pathway_action_new", lambda items: (items["goal"],)),
+    ("pathway_action_status", lambda items: (items["action"],)),
+    ("pathway_appointment_new", lambda items: ()),
+    ("pathway_appointment_status", lambda items: (items["appointment"],)),
+    ("pathway_note_new", lambda items: ()),
+    ("pathway_member_end", lambda items: (items["seat"],)),
+    ("pathway_join_request_decide", lambda items: (items["join_request"],)),
+    ("pathway_child_add", lambda items: ()),
+]
+
+
+@pytest.fixture
+def items(pathway, membership):
+    from parcours.pathways.models import JoinRequest
+    from tests.factories import (
+        ActionFactory,
+        AppointmentFactory,
+        FollowUpMemberFactory,
+        GoalFactory,
+        MembershipFactory,
+    )
+
+    goal = GoalFactory(pathway=pathway)
+    return {
+        "goal": goal.pk,
+        "action": ActionFactory(goal=goal).pk,
+        "appointment": AppointmentFactory(pathway=pathway, with_member=membership).pk,
+        "seat": FollowUpMemberFactory(pathway=pathway).pk,
+        "join_request": JoinRequest.objects.create(pathway=pathway, membership=MembershipFactory(), reason="r").pk,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(("name", "args"), ITEM_URLS)
+def test_outsider_gets_404_on_every_other_pathway_url(login, outsider, pathway, items, name, args, method):
+    from parcours.pathways.models import Event
+
+    before = Event.objects.filter(pathway=pathway).count()
+    response = getattr(login(outsider), method)(reverse(name, args=[pathway.pk, *args(items)]))
+    assert response.status_code in (404, 405)  # 405: a POST-only or GET-only URL refuses the method first
+    assert Event.objects.filter(pathway=pathway).count() == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "args"), ITEM_URLS)
+def test_anonymous_visitor_is_sent_to_login_on_every_other_pathway_url(client, pathway, items, name, args):
+    response = client.get(reverse(name, args=[pathway.pk, *args(items)]))
+    assert response.status_code in (302, 405)
+    if response.status_code == 302:
+        assert response.url.startswith(reverse("login"))
