@@ -116,7 +116,12 @@ def generate(args, reused: bool) -> float:
 
     started = time.perf_counter()
     load = demo_load(
-        persons=args.persons, seed=args.seed, reset=previous is not None, workers=args.workers, progress=progress
+        persons=args.persons,
+        seed=args.seed,
+        reset=previous is not None,
+        workers=args.workers,
+        progress=progress,
+        with_offer=False,  # people only: the offer has its own benchmark (bench_directory.py)
     )
     elapsed = time.perf_counter() - started
     info(f"génération de {load.persons} personnes en {elapsed:.1f} s")

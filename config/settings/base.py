@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "parcours.people",
     "parcours.diagnostics",
     "parcours.pathways",
+    "parcours.directory",
+    "parcours.api",
     "parcours.audit",
     "parcours.demo",
     "parcours.www",
@@ -169,3 +171,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The territorial offer (parcours.directory): largest accepted data·inclusion dump, in bytes.
+DIRECTORY_IMPORT_MAX_BYTES = int(os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", 50 * 1024 * 1024))
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Absolute address of the site, for links in e-mails sent by commands (no request to read it from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -25,6 +25,7 @@ from parcours.territories.models import Commune, Departement
 from parcours.users.models import User
 
 from . import territory as T
+from .directory import load_offer
 from .generator import (
     BATCH_MODELS,
     MODELS,
@@ -236,7 +237,7 @@ def territory_create(*, persons: int, seed: int, now: datetime.datetime) -> dict
             weights.append((member, 1))
             if key == "caf":
                 intake.append(member)
-    return {"staff": Staff(weights), "officers": officers, "intake": intake}
+    return {"staff": Staff(weights), "officers": officers, "intake": intake, "organisations": orgs}
 
 
 def _text_batches(spec: GenSpec, tasks: list[tuple[int, int]], workers: int) -> Iterator[TextBatch]:
@@ -280,8 +281,10 @@ def demo_load(
     bulk: bool | None = None,
     workers: int | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    with_offer: bool = True,
 ) -> DemoLoad:
-    """Generate the demo territory with `persons` people, in one transaction."""
+    """Generate the demo territory with `persons` people, in one transaction; `with_offer` also
+    loads the territory's offer of services (a few hundred, through the directory import engine)."""
     validate_persons(persons)
     started = time.perf_counter()
     now = timezone.now().replace(microsecond=0)
@@ -370,6 +373,9 @@ def demo_load(
         except BaseException:
             writer.abandon()  # let the COPY thread stop before the transaction rolls back
             raise
+        # The territory's offer of services, through the same import engine as a national dump.
+        if with_offer:
+            load_offer(organisations=team["organisations"], seed=seed)
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)
         )

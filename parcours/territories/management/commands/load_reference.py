@@ -1,5 +1,5 @@
-"""Load every reference dataset the platform needs (idempotent): départements, the communes of the
-demo département, the ROME subset, the diagnostic nomenclature."""
+"""Load every reference dataset the platform needs (idempotent): régions, départements, the communes
+of the demo département and their EPCI, the ROME subset, the diagnostic nomenclature."""
 
 import csv
 from pathlib import Path
@@ -10,6 +10,7 @@ from django.db import transaction
 from parcours.diagnostics.enums import Theme
 from parcours.diagnostics.models import Situation
 from parcours.occupations.models import RomeJob
+from parcours.territories.importers import import_epci, import_regions, parse_epci, read_lines
 from parcours.territories.models import Commune, Departement
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,10 +24,14 @@ def read_csv(path: Path) -> list[dict]:
 
 
 class Command(BaseCommand):
-    help = "Charge les référentiels (départements, communes, sous-ensemble ROME, nomenclature du diagnostic)."
+    help = (
+        "Charge les référentiels (régions, départements, communes et EPCI du département de démonstration, "
+        "sous-ensemble ROME, nomenclature du diagnostic)."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
+        regions = import_regions(ROOT / "territories" / "data" / "regions.csv")
         deps = read_csv(ROOT / "territories" / "data" / "departements.csv")
         for row in deps:
             Departement.objects.update_or_create(
@@ -47,6 +52,14 @@ class Command(BaseCommand):
             (to_update if commune.insee_code in existing else to_create).append(commune)
         Commune.objects.bulk_create(to_create)
         Commune.objects.bulk_update(to_update, ["name", "departement", "postcodes", "latitude", "longitude"])
+        epci_path = ROOT / "territories" / "data" / "epci_demo_44.csv"
+        if not epci_path.exists():
+            raise CommandError(f"Fichier de référence introuvable : {epci_path}")
+        memberships, errors = parse_epci(read_lines(epci_path))
+        if errors:
+            raise CommandError("Fichier des EPCI de démonstration invalide : " + " ".join(errors))
+        import_epci(memberships)
+        epcis = len({row["epci"] for row in memberships.values() if row["epci"]})
         rome = read_csv(ROOT / "occupations" / "data" / "rome_subset.csv")
         for row in rome:
             RomeJob.objects.update_or_create(
@@ -61,6 +74,6 @@ class Command(BaseCommand):
                 code=row["code"], defaults={"theme": row["theme"], "label": row["label"], "position": position}
             )
         self.stdout.write(
-            f"Référentiels chargés : {len(deps)} départements, {len(communes)} communes, "
+            f"Référentiels chargés : {regions} régions, {len(deps)} départements, {len(communes)} communes, {epcis} EPCI, "
             f"{len(rome)} fiches ROME, {len(situations)} situations."
         )

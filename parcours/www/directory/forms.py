@@ -1,0 +1,116 @@
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from parcours.directory import vocabulary
+from parcours.directory.search import DEFAULT_DISTANCE_KM, MAX_DISTANCE_KM, MIN_DISTANCE_KM, SearchCriteria
+from parcours.directory.selectors import criteria_with_commune
+from parcours.territories.models import Commune
+from parcours.territories.selectors import commune_suggestions, find_commune
+from parcours.www.diagnostics.languages import language_choices
+
+DISTANCE_MESSAGE = gettext_lazy("La distance doit être comprise entre %(min)s et %(max)s km.") % {
+    "min": MIN_DISTANCE_KM,
+    "max": MAX_DISTANCE_KM,
+}
+
+
+def thematique_choices() -> list:
+    """Thématiques grouped by category (an <optgroup> each, in the package's order); each group
+    starts with its whole category, whose value is the category code (no "--")."""
+    groups = []
+    for code, category_label in vocabulary.choices(vocabulary.CATEGORIE):
+        items = [
+            (value, label)
+            for value, label in vocabulary.choices(vocabulary.THEMATIQUE)
+            if vocabulary.thematique_category(value) == code
+        ]
+        if items:
+            whole = (code, _("%(category)s : toutes les thématiques") % {"category": category_label})
+            groups.append((category_label, [whole, *items]))
+    return groups
+
+
+def _with_blank(choices: list[tuple[str, str]], blank: str) -> list[tuple[str, str]]:
+    return [("", blank), *choices]
+
+
+class DirectorySearchForm(forms.Form):
+    thematiques = forms.MultipleChoiceField(
+        label=gettext_lazy("Thématiques"),
+        help_text=gettext_lazy("Plusieurs choix possibles (Ctrl ou Cmd + clic)."),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    public = forms.ChoiceField(label=gettext_lazy("Public"), required=False)
+    type = forms.ChoiceField(label=gettext_lazy("Type de service"), required=False)
+    frais = forms.ChoiceField(label=gettext_lazy("Frais"), required=False)
+    mode_accueil = forms.ChoiceField(label=gettext_lazy("Mode d'accueil"), required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Langue de la personne"), required=False)
+    free_places_only = forms.BooleanField(label=gettext_lazy("Places libres uniquement"), required=False)
+    commune = forms.CharField(
+        label=gettext_lazy("Commune ou code postal"),
+        help_text=gettext_lazy("Par exemple : Rezé, 44400 ou 44143 (code INSEE)."),
+        required=False,
+        max_length=150,
+    )
+    distance_km = forms.IntegerField(
+        label=gettext_lazy("Distance maximale (km)"),
+        required=False,
+        min_value=MIN_DISTANCE_KM,
+        max_value=MAX_DISTANCE_KM,
+        error_messages={
+            "min_value": DISTANCE_MESSAGE,
+            "max_value": DISTANCE_MESSAGE,
+            "invalid": gettext_lazy("La distance doit être un nombre entier de kilomètres."),
+        },
+    )
+    include_remote = forms.BooleanField(label=gettext_lazy("Inclure les services à distance"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune_found: Commune | None = None
+        self.fields["thematiques"].choices = thematique_choices()
+        self.fields["public"].choices = _with_blank(vocabulary.choices(vocabulary.PUBLIC), _("Tous les publics"))
+        self.fields["type"].choices = _with_blank(vocabulary.choices(vocabulary.TYPE_SERVICE), _("Tous les types"))
+        self.fields["frais"].choices = _with_blank(vocabulary.choices(vocabulary.FRAIS), _("Gratuit ou payant"))
+        self.fields["mode_accueil"].choices = _with_blank(
+            vocabulary.choices(vocabulary.MODE_ACCUEIL), _("Tous les modes")
+        )
+        self.fields["language"].choices = language_choices()
+        self.fields["distance_km"].widget.attrs.update({"min": MIN_DISTANCE_KM, "max": MAX_DISTANCE_KM})
+
+    def clean_commune(self) -> str:
+        value = self.cleaned_data.get("commune", "").strip()
+        if not value:
+            return ""
+        commune = find_commune(value)
+        if commune is None:
+            suggestions = commune_suggestions(value, limit=3)
+            message = _("Commune inconnue : « %(value)s ».") % {"value": value}
+            if suggestions:
+                message += " " + _("Vouliez-vous dire : %(names)s ?") % {
+                    "names": ", ".join(str(commune) for commune in suggestions)
+                }
+            else:
+                message += " " + _("Vérifiez l'orthographe ou saisissez le code postal.")
+            raise forms.ValidationError(message)
+        self.commune_found = commune
+        return value
+
+    def criteria(self) -> SearchCriteria:
+        data = self.cleaned_data
+        criteria = SearchCriteria(
+            thematiques=list(data.get("thematiques") or []),
+            publics=[data["public"]] if data.get("public") else [],
+            type=data.get("type") or "",
+            frais=data.get("frais") or "",
+            mode_accueil=data.get("mode_accueil") or "",
+            languages=[data["language"]] if data.get("language") else [],
+            free_places_only=bool(data.get("free_places_only")),
+            distance_km=data.get("distance_km") or DEFAULT_DISTANCE_KM,
+            include_remote=bool(data.get("include_remote")),
+        )
+        if self.commune_found is not None:
+            criteria = criteria_with_commune(criteria, self.commune_found)
+        return criteria
