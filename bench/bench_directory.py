@@ -12,6 +12,7 @@ import argparse
 import math
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -208,7 +209,7 @@ def bench_client():
     membership, _ = Membership.objects.get_or_create(
         user=user, organisation=organisation, defaults={"role": Role.CONSEILLER}
     )
-    client = Client()
+    client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     session = client.session
     session["current_membership_id"] = membership.pk
@@ -262,8 +263,8 @@ def measure_search(args) -> None:
             sys.exit(f"Recherche en échec ({response.status_code}) pour {params}")
         if index >= args.warmup:
             samples.append(elapsed)
-            page = response.context.get("page") if response.context else None
-            results.append(page.paginator.count if page is not None else 0)
+            found = re.search(r"(\d[\d\u202f\xa0 ]*) services? trouvés?", response.content.decode())
+            results.append(int(re.sub(r"\D", "", found.group(1))) if found else 0)
     info(f"recherche : médiane {statistics.median(samples):.1f} ms, résultats médians {statistics.median(results)}")
     figure("directory_search_p95_ms", p95(samples))
 
@@ -300,7 +301,7 @@ def measure_api(args) -> None:
 
     _client, organisation = bench_client()
     _token, key = create_token(organisation=organisation, label="benchmark")
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {key}")
     samples, cursor, walked = [], None, 0
     for index, params in enumerate(api_queries(args, args.warmup + args.requests)):
         walk = params.pop("_walk", None)

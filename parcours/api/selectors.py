@@ -182,6 +182,13 @@ def services_matching(filters: ServiceFilters) -> QuerySet[Service]:
         qs = qs.filter(source=filters.source.strip())
     if filters.date_maj_min is not None:
         qs = qs.filter(date_maj__gte=filters.date_maj_min)
+    if criteria.latitude is not None:
+        # Around a place, the candidates are few (a bounding box on an index) but scattered over the
+        # primary key: asked for `ORDER BY pk LIMIT n`, PostgreSQL would walk the whole key index and
+        # test each row. Collect the matching keys first (the index on the point is used), then page
+        # through those keys.
+        keys = list(qs.order_by().values_list("pk", flat=True))
+        return Service.objects.filter(pk__in=keys).select_related("structure", "operator").order_by("pk")
     return qs.order_by("pk")
 
 

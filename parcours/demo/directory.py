@@ -635,6 +635,7 @@ def load_offer(*, organisations: dict, seed: int = 44) -> dict:
             "waiting_days",
             "next_sessions",
             "capacity_updated_at",
+            "remote",
             "facets",
         ],
         batch_size=500,

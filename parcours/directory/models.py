@@ -130,6 +130,8 @@ class Service(AddressFields):
     point_latitude = models.FloatField(null=True, blank=True)
     point_longitude = models.FloatField(null=True, blank=True)
     facets = models.TextField(default="", blank=True)
+    # Delivered remotely (mode d'accueil "a-distance"): found wherever its zone covers the person.
+    remote = models.BooleanField(default=False)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -158,6 +160,8 @@ class Service(AddressFields):
             models.Index(fields=["point_latitude", "point_longitude"], name="service_point_idx"),
             models.Index(fields=["status", "date_maj"], name="service_status_date_idx"),
             models.Index(fields=["code_insee"], name="service_code_insee_idx"),
+            # The remote branch of a search around a place ("near OR remote") stays an index scan.
+            models.Index(fields=["status"], condition=Q(remote=True), name="service_remote_idx"),
         ]
 
     def __str__(self) -> str:

@@ -77,6 +77,7 @@ SERVICE_FIELDS = (
     "volume_horaire_hebdomadaire",
     "nombre_semaines",
 )
+REMOTE_MODE = "a-distance"
 NULLABLE_NUMBERS = ("longitude", "latitude", "volume_horaire_hebdomadaire", "nombre_semaines")
 
 PYDANTIC_MESSAGES = {
@@ -322,6 +323,7 @@ def refresh_search_fields(
         service.point_latitude, service.point_longitude = commune_point
     else:
         service.point_latitude = service.point_longitude = None
+    service.remote = REMOTE_MODE in (service.modes_accueil or [])
     service.facets = facets_for(
         thematiques=service.thematiques or [],
         publics=service.publics or [],

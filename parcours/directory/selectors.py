@@ -25,7 +25,7 @@ from parcours.territories.models import Commune, Departement, Epci
 from parcours.territories.selectors import zone_codes_for_commune
 
 from .models import Service, ServiceStatus
-from .search import ALL_PUBLICS, NO_ZONE, REMOTE, SearchCriteria, reasons_for
+from .search import ALL_PUBLICS, NO_ZONE, SearchCriteria, reasons_for
 from .vocabulary import NATIONAL_ZONE_CODES
 
 
@@ -109,7 +109,7 @@ def search_queryset(criteria: SearchCriteria) -> QuerySet[Service]:
             raw_distance_km__lte=km,
         )
         qs = qs.alias(raw_distance_km=_distance_km_expression(criteria.latitude, criteria.longitude))
-        kept = near | _token("ma", REMOTE) if criteria.include_remote else near
+        kept = near | Q(remote=True) if criteria.include_remote else near
         qs = qs.filter(kept).annotate(
             distance_km=Case(When(near, then=F("raw_distance_km")), default=Value(None), output_field=FloatField())
         )

@@ -327,7 +327,7 @@ def save_service(*, membership: Membership, service: Service | None, data: Mappi
         service.capacity_updated_at = timezone.now()
     records.refresh_search_fields(service, structure, _commune_point(service.code_insee))
     update_fields = sorted(
-        {*changed, "date_maj", "point_latitude", "point_longitude", "facets", "updated_at"}
+        {*changed, "date_maj", "point_latitude", "point_longitude", "remote", "facets", "updated_at"}
         | ({"capacity_updated_at"} if capacity_changed else set())
     )
     service.save(update_fields=update_fields)
@@ -349,8 +349,10 @@ def _set_status(*, membership: Membership, service: Service, status: ServiceStat
         return service
     service.status = status
     service.date_maj = _today()
-    records.refresh_search_fields(service, service.structure)
-    service.save(update_fields=["status", "date_maj", "point_latitude", "point_longitude", "facets", "updated_at"])
+    records.refresh_search_fields(service, service.structure, _commune_point(service.code_insee))
+    service.save(
+        update_fields=["status", "date_maj", "point_latitude", "point_longitude", "remote", "facets", "updated_at"]
+    )
     audit_log(
         actor=membership.user,
         organisation=membership.organisation,
@@ -413,7 +415,7 @@ def update_capacity(
         setattr(service, name, value)
     service.capacity_updated_at = timezone.now()
     service.date_maj = _today()
-    records.refresh_search_fields(service, service.structure)
+    records.refresh_search_fields(service, service.structure, _commune_point(service.code_insee))
     service.save(
         update_fields=[
             *values,
@@ -421,6 +423,7 @@ def update_capacity(
             "date_maj",
             "point_latitude",
             "point_longitude",
+            "remote",
             "facets",
             "updated_at",
         ]

@@ -8,6 +8,7 @@ from parcours.directory.selectors import criteria_with_commune
 from parcours.territories.models import Commune
 from parcours.territories.selectors import commune_suggestions, find_commune
 from parcours.www.diagnostics.languages import language_choices
+from parcours.www.widgets import FastSelect, FastSelectMultiple
 
 DISTANCE_MESSAGE = gettext_lazy("La distance doit être comprise entre %(min)s et %(max)s km.") % {
     "min": MIN_DISTANCE_KM,
@@ -40,13 +41,13 @@ class DirectorySearchForm(forms.Form):
         label=gettext_lazy("Thématiques"),
         help_text=gettext_lazy("Plusieurs choix possibles (Ctrl ou Cmd + clic)."),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=FastSelectMultiple(attrs={"size": 8}),
     )
-    public = forms.ChoiceField(label=gettext_lazy("Public"), required=False)
-    type = forms.ChoiceField(label=gettext_lazy("Type de service"), required=False)
-    frais = forms.ChoiceField(label=gettext_lazy("Frais"), required=False)
-    mode_accueil = forms.ChoiceField(label=gettext_lazy("Mode d'accueil"), required=False)
-    language = forms.ChoiceField(label=gettext_lazy("Langue de la personne"), required=False)
+    public = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Public"), required=False)
+    type = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Type de service"), required=False)
+    frais = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Frais"), required=False)
+    mode_accueil = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Mode d'accueil"), required=False)
+    language = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Langue de la personne"), required=False)
     free_places_only = forms.BooleanField(label=gettext_lazy("Places libres uniquement"), required=False)
     commune = forms.CharField(
         label=gettext_lazy("Commune ou code postal"),
