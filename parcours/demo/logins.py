@@ -31,7 +31,10 @@ def demo_login_rows() -> list[tuple[str, str, str, str, str]]:
                 superuser.get_full_name(),
                 "—",
                 _("Administrateur·rice de la plateforme"),
-                _("Administration (/admin/) : organisations, appartenances, référentiels ; accès exceptionnel motivé"),
+                _(
+                    "Administration (/admin/) : organisations, appartenances, référentiels, jetons d'API ; "
+                    "imports de l'offre et doublons possibles ; accès exceptionnel motivé"
+                ),
             )
         )
     for username, spec in specs.items():

@@ -145,7 +145,7 @@ PROFESSIONALS: tuple[ProSpec, ...] = (
         "Julien",
         "Moreau",
         (("ft_nantes_nord", ADM),),
-        "Administrateur de structure : liste des personnes suivies par l'agence, sans leur contenu",
+        "Administrateur de structure : personnes suivies par l'agence (sans leur contenu) ; « Mes services » : déclarer un service, places libres, qualité",
     ),
     ProSpec(
         "elodie.garnier",
