@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,9 +126,10 @@ def parse_upload(content: bytes, filename: str, *, kind: str | None = None) -> P
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
         raise ImportFileError(
-            f"Le fichier n'est pas encodé en UTF-8 (octet invalide à la position {exc.start + 1}). "
-            "Enregistrez-le en UTF-8 puis déposez-le à nouveau."
+            f"Le fichier n'est pas encodé en UTF-8 (caractère invalide à la ligne {line}). Enregistrez-le en UTF-8 "
+            "(dans un tableur : « CSV UTF-8 ») puis déposez-le à nouveau."
         ) from None
     stripped = text.lstrip()
     if filename.lower().endswith(".json") or stripped.startswith(("[", "{")):
@@ -143,14 +145,66 @@ def parse_upload(content: bytes, filename: str, *, kind: str | None = None) -> P
             "ni « nom »."
         )
     parsed.kind = _detect_kind(parsed.rows, kind)
+    if _MAYBE_UNSTORABLE.search(text):
+        _flag_unstorable_characters(parsed)
     if parsed.file_format == "csv":
         _coerce_csv_rows(parsed)
     return parsed
 
 
+# U+0000 (a NUL character, or its JSON escape) and lone UTF-16 surrogates (JSON escapes only: the UTF-8
+# decoder refuses them in raw text) cannot be stored by PostgreSQL, in text as in jsonb. A cheap search
+# on the whole text tells whether the rows need walking at all (a valid escaped pair matches too).
+_MAYBE_UNSTORABLE = re.compile(r"\x00|\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+UNSTORABLE_MESSAGE = "caractère interdit (caractère nul ou caractère Unicode isolé)"
+
+
+def _is_unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _storable(value: Any, path: str, problems: list[str]) -> Any:
+    """`value` without the characters PostgreSQL refuses; the field names that had some go to `problems`."""
+    if isinstance(value, str):
+        if _is_unstorable(value):
+            problems.append(path)
+            return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [_storable(item, path, problems) for item in value]
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            key_problems: list[str] = []
+            clean_key = _storable(key, "", key_problems)
+            name = path or str(clean_key)
+            if key_problems:
+                problems.append(name)
+            cleaned[clean_key] = _storable(item, name, problems)
+        return cleaned
+    return value
+
+
+def _flag_unstorable_characters(parsed: ParsedFile) -> None:
+    for index, row in enumerate(parsed.rows):
+        problems: list[str] = []
+        cleaned = _storable(row, "", problems)
+        if problems:
+            parsed.rows[index] = cleaned
+            parsed.row_errors.setdefault(index, []).extend(
+                f"{name} : {UNSTORABLE_MESSAGE}" for name in dict.fromkeys(problems)
+            )
+
+
 def _parse_json(text: str) -> list[dict[str, Any]]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"JSON mal formé à la ligne {exc.lineno}, colonne {exc.colno} : vérifiez les virgules, guillemets, "
@@ -174,6 +228,18 @@ def _parse_json(text: str) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise ImportFileError(f"L'enregistrement n° {number} n'est pas un objet JSON ({{ … }}).")
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, which are not JSON and which jsonb refuses.
+    raise ImportFileError(f"JSON mal formé : « {name} » n'est pas une valeur JSON ; remplacez-la par null.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ImportFileError(f"JSON mal formé : nombre trop grand : « {text[:40]} ».")
+    return number
 
 
 def _parse_csv(text: str, filename: str) -> ParsedFile:
@@ -223,6 +289,11 @@ def _parse_csv(text: str, filename: str) -> ParsedFile:
 
 def _csv_message(exc: csv.Error) -> str:
     text = str(exc)
+    if "field larger than field limit" in text:
+        return (
+            f"une valeur dépasse la taille maximale d'une cellule ({csv.field_size_limit() // 1024} Ko ; "
+            "un guillemet non fermé plus haut ?)"
+        )
     if "EOF" in text or "quote" in text:
         return "guillemets non fermés ou mal placés"
     if "NUL" in text or "null" in text.lower():
@@ -457,8 +528,10 @@ def _database_checks(fields: Mapping[str, Any], kind: str) -> list[str]:
     if isinstance(volume, int | float) and volume < 0:
         errors.append("volume_horaire_hebdomadaire : ne peut pas être négatif")
     weeks = fields.get("nombre_semaines")
-    if isinstance(weeks, int) and not 1 <= weeks <= 2_147_483_647:
+    if isinstance(weeks, int) and weeks < 1:
         errors.append("nombre_semaines : au moins 1 semaine")
+    elif isinstance(weeks, int) and weeks > 2_147_483_647:
+        errors.append("nombre_semaines : valeur trop grande")
     return errors
 
 
@@ -632,8 +705,8 @@ def _upsert_services(
                     line,
                     raw,
                     [
-                        f"structure_id : structure inconnue : « {checked.structure_id[:80]} » "
-                        "(importez d'abord les structures)"
+                        f"structure_id : aucune structure « {checked.structure_id[:80]} » dans la source "
+                        f"« {checked.fields['source'][:64]} » (importez d'abord ses structures)"
                     ],
                 )
             )

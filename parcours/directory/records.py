@@ -5,6 +5,7 @@ dict, and the derived search fields. Pure: no ORM; what needs the database comes
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,24 +89,53 @@ PYDANTIC_MESSAGES = {
     "string_too_short": "texte trop court",
     "string_too_long": "texte trop long",
     "string_type": "texte attendu",
+    "string_unicode": "texte attendu",
     "url_parsing": "lien (URL) invalide",
     "url_scheme": "lien (URL) invalide",
+    "url_syntax_violation": "lien (URL) invalide",
+    "url_too_long": "lien (URL) trop long",
     "url_type": "lien (URL) invalide",
     "date_from_datetime_parsing": "date invalide (attendu AAAA-MM-JJ)",
+    "date_from_datetime_inexact": "date invalide (attendu AAAA-MM-JJ)",
     "date_parsing": "date invalide (attendu AAAA-MM-JJ)",
     "date_type": "date invalide (attendu AAAA-MM-JJ)",
     "float_parsing": "nombre attendu",
     "float_type": "nombre attendu",
+    "finite_number": "nombre attendu",
     "int_parsing": "nombre entier attendu",
+    "int_parsing_size": "valeur trop grande",
     "int_type": "nombre entier attendu",
     "int_from_float": "nombre entier attendu",
     "greater_than_equal": "valeur trop petite",
     "too_short": "liste vide",
     "set_type": "liste attendue",
     "list_type": "liste attendue",
+    "iterable_type": "liste attendue",
+    "model_type": "objet attendu",
+    "dict_type": "objet attendu",
     "value_error": "valeur invalide",
     "union_tag_invalid": "valeur invalide",
 }
+# Kinds whose message quotes the value given (a vocabulary value, a malformed code, link or date).
+QUOTED_KINDS = frozenset(
+    {
+        "enum",
+        "literal_error",
+        "string_pattern_mismatch",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+        "url_parsing",
+        "url_scheme",
+        "url_syntax_violation",
+    }
+)
+# The package's own validators raise French messages ("La date … ne peut pas être dans le futur.");
+# a value_error elsewhere comes from pydantic or a library (e-mail addresses) and speaks English.
+FRENCH_VALIDATORS = frozenset({"date_maj", "publics", "nom"})
+# What the model's columns hold: PositiveIntegerField, and a week has 168 hours.
+MAX_INTEGER = 2_147_483_647
+HOURS_PER_WEEK = 168
 
 
 @dataclass
@@ -132,26 +162,53 @@ class Checked:
         return not self.errors
 
 
+def _quote(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return ""
+    return f" : « {str(value)[:80]} »"
+
+
 def _french_errors(exc: pydantic.ValidationError) -> list[str]:
+    """One French message per problem: "<field> : <what is wrong>[ : « <value> »]". Records are flat,
+    so the location is the field name only (never a list index or a pydantic union branch)."""
     messages = []
     for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"] if not isinstance(part, int)) or "enregistrement"
+        loc = error["loc"]
+        location = str(loc[0]) if loc else "enregistrement"
         kind = error["type"]
-        message = PYDANTIC_MESSAGES.get(kind, "valeur invalide")
-        if kind == "value_error":
-            # The package's own validators speak French already ("La date … ne peut pas être dans le futur.").
-            message = str(error.get("ctx", {}).get("error", "")) or error["msg"]
-            message = message.removeprefix("Value error, ")
-            if location == "courriel":
-                message = "adresse électronique invalide"
         value = error.get("input")
-        if kind in {"enum", "literal_error", "string_pattern_mismatch", "date_parsing", "url_parsing"} and isinstance(
-            value, str | int | float
-        ):
-            message += f" : « {str(value)[:80]} »"
+        if location == "zone_eligibilite" and len(loc) > 1:
+            # One zone code matched none of the union's branches (commune, département, EPCI, pays,
+            # "france"): one message for the code, not one per branch.
+            message = "code de zone invalide" + _quote(value)
+        elif kind == "missing" or (value is None and len(loc) == 1):
+            # None reaches a field only where it is required (an empty CSV cell reads as None).
+            message = PYDANTIC_MESSAGES["missing"]
+        elif kind == "value_error" and location == "courriel":
+            message = "adresse électronique invalide" + _quote(value)
+        elif kind == "value_error" and location in FRENCH_VALIDATORS:
+            message = str(error.get("ctx", {}).get("error", "")).removeprefix("Value error, ")
+            message = message or PYDANTIC_MESSAGES["value_error"]
+        else:
+            message = PYDANTIC_MESSAGES.get(kind, "valeur invalide")
+            if kind in QUOTED_KINDS:
+                message += _quote(value)
         messages.append(f"{location} : {message}")
     # One message per distinct problem, in a stable order.
     return list(dict.fromkeys(messages))
+
+
+def _check_numbers(model: pydantic.BaseModel, errors: list[str]) -> None:
+    """What the package accepts but no column can hold or no week can contain."""
+    volume = getattr(model, "volume_horaire_hebdomadaire", None)
+    if volume is not None:
+        if not math.isfinite(volume):
+            errors.append("volume_horaire_hebdomadaire : nombre attendu")
+        elif volume > HOURS_PER_WEEK:
+            errors.append(f"volume_horaire_hebdomadaire : une semaine compte {HOURS_PER_WEEK} heures")
+    weeks = getattr(model, "nombre_semaines", None)
+    if weeks is not None and weeks > MAX_INTEGER:
+        errors.append("nombre_semaines : valeur trop grande")
 
 
 def _blank_to_none(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,7 +247,9 @@ def _check_zone(codes: Iterable[str], reference: Reference, errors: list[str]) -
             ):
                 errors.append(f"zone_eligibilite : commune inconnue : « {code} »")
         elif len(code) == 9 and code.isdigit():
-            continue  # an EPCI SIREN; membership is known only for the EPCIs loaded
+            # An EPCI SIREN; membership is known only for the EPCIs loaded.
+            if not geo.is_valid_siren(code):
+                errors.append(f"zone_eligibilite : code EPCI (SIREN) invalide : « {code} »")
         else:
             errors.append(f"zone_eligibilite : code non reconnu : « {code} »")
 
@@ -239,6 +298,7 @@ def check_service(raw: Mapping[str, Any], reference: Reference) -> Checked:
     except pydantic.ValidationError as exc:
         checked.errors = _french_errors(exc)
         return checked
+    _check_numbers(model, checked.errors)
     _check_address(data, reference, checked.errors)
     _check_zone(model.zone_eligibilite or [], reference, checked.errors)
     if not checked.errors:

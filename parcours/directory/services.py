@@ -234,7 +234,6 @@ def _capacity_errors(
 # --- services ---------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def _commune_point(code_insee: str) -> tuple[float | None, float | None] | None:
     """The centre of a commune, for a service declared without coordinates."""
     if not code_insee:
@@ -242,6 +241,7 @@ def _commune_point(code_insee: str) -> tuple[float | None, float | None] | None:
     return Commune.objects.filter(insee_code=code_insee).values_list("latitude", "longitude").first()
 
 
+@transaction.atomic
 def save_service(*, membership: Membership, service: Service | None, data: Mapping[str, Any]) -> Service:
     """Create (`service=None`, as a draft) or edit a service from a v1-shaped dict (plus the Parcours
     fields: languages, interpreting, capacity). The v1 part is validated by the schema package and
@@ -629,3 +629,69 @@ def remind_stale_services(*, base_url: str, dry_run: bool = False, now: dt.datet
                         reason="relance : service non mis à jour depuis six mois",
                     )
     return reminders
+
+
+# --- the organisation's own structure ---------------------------------------------------------------
+
+
+@transaction.atomic
+def save_structure(*, membership: Membership, data: Mapping[str, Any]) -> Structure:
+    """Edit the organisation's own structure (the one its declared services hang on) from a v1-shaped
+    dict: every v1 structure field but its identity (source, id). Validated by the schema package and
+    the territory's codes; the date of update becomes today. The services of the structure that have no
+    coordinates of their own are then placed again: at the structure's point if it has one, else at the
+    centre of their commune (or of the structure's, for a service without an address)."""
+    membership = _require_admin(membership)
+    structure = structure_for_organisation(organisation=membership.organisation)
+    structure = Structure.objects.select_for_update(no_key=True).get(pk=structure.pk)
+    editable = [name for name in records.STRUCTURE_FIELDS if name not in {"source", "id", "date_maj"}]
+    raw: dict[str, Any] = {"source": structure.source, "id": structure.source_id}
+    for name in editable:
+        value = data.get(name)
+        raw[name] = sorted(value) if isinstance(value, set | frozenset) else value
+    # The package compares with the system's date; Django's may be a day ahead around midnight.
+    raw["date_maj"] = min(_today(), dt.date.today()).isoformat()
+    checked = records.check_structure(raw, _reference_for([raw.get("code_insee") or ""]))
+    if checked.errors:
+        errors: dict[str, list[str]] = {}
+        for message in checked.errors:
+            location, sep, text = message.partition(" : ")
+            key = location.split(",")[0].strip().split(".")[0] if sep else "__all__"
+            if key not in editable:
+                key, text = "__all__", message
+            errors.setdefault(key, []).append(_capitalise(text))
+        raise ValidationError(errors)
+
+    fields = {name: value for name, value in checked.fields.items() if name not in {"source", "source_id"}}
+    fields["date_maj"] = _today()
+    changed = [name for name, value in fields.items() if name != "date_maj" and getattr(structure, name) != value]
+    for name, value in fields.items():
+        setattr(structure, name, value)
+    structure.save(update_fields=sorted({*changed, "date_maj", "updated_at"}))
+
+    unplaced = list(
+        Service.objects.select_for_update(of=("self",), no_key=True)
+        .filter(structure=structure)
+        .filter(Q(latitude__isnull=True) | Q(longitude__isnull=True))
+        .order_by("pk")
+    )
+    if unplaced:
+        codes = {service.code_insee or structure.code_insee for service in unplaced} - {""}
+        centres = {
+            code: (latitude, longitude)
+            for code, latitude, longitude in Commune.objects.filter(insee_code__in=codes).values_list(
+                "insee_code", "latitude", "longitude"
+            )
+        }
+        for service in unplaced:
+            records.refresh_search_fields(service, structure, centres.get(service.code_insee or structure.code_insee))
+        Service.objects.bulk_update(unplaced, ["point_latitude", "point_longitude", "facets", "remote"])
+
+    audit_log(
+        actor=membership.user,
+        organisation=membership.organisation,
+        action=AuditAction.UPDATE,
+        obj=structure,
+        fields=changed or ["date_maj"],
+    )
+    return structure

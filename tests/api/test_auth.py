@@ -1,4 +1,6 @@
 import datetime
+import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -109,3 +111,27 @@ def test_openapi_document_is_public_and_lists_the_paths(client):
 
 def test_interactive_docs_page_is_disabled(client):
     assert client.get(f"{API}/docs").status_code == 404
+
+
+def test_openapi_document_lists_every_parameter_and_resolves_every_reference(client):
+    from parcours.api.v1.directory import ServiceQuery, StructureQuery
+
+    response = client.get(f"{API}/openapi.json")
+    assert response["Content-Type"].startswith("application/json")
+    document = json.loads(response.content)
+    expected = {
+        "/api/v1/structures": set(StructureQuery.model_fields),
+        "/api/v1/services": set(ServiceQuery.model_fields),
+        "/api/v1/structures/{record_id}": {"record_id", "source"},
+        "/api/v1/services/{record_id}": {"record_id", "source"},
+    }
+    assert set(document["paths"]) == set(expected)
+    for path, parameters in expected.items():
+        operation = document["paths"][path]["get"]
+        assert {p["name"] for p in operation["parameters"]} == parameters, path
+        assert all(p.get("description") for p in operation["parameters"] if p["name"] != "record_id"), path
+        assert {"200", "400", "401"} <= {str(code) for code in operation["responses"]}, path
+    # Every $ref points at a schema the document defines.
+    text = json.dumps(document)
+    references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text))
+    assert references and references <= set(document["components"]["schemas"])

@@ -106,3 +106,61 @@ def test_bad_or_tampered_cursor_is_refused(api, cursor):
 def test_unknown_parameter_is_refused(api):
     # A misspelt filter would otherwise be ignored silently and return the whole offer.
     assert "publicss" in detail(api("/services", publicss="femmes"))
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "name"),
+    [
+        ("/services", {"source": "do\x00ra"}, "source"),
+        ("/structures", {"source": "do\x00ra"}, "source"),
+        ("/services", {"departement": "4\x00"}, "departement"),
+        ("/structures", {"departement": "4\x00"}, "departement"),
+        ("/services/inconnu", {"source": "do\x00ra"}, "source"),
+        ("/structures/inconnue", {"source": "do\x00ra"}, "source"),
+    ],
+)
+def test_nul_character_in_a_parameter_is_a_400_not_a_server_error(api, path, params, name):
+    # PostgreSQL refuses U+0000 in a text value: the query used to fail with a 500.
+    assert detail(api(path, **params)) == f"{name} : caractère nul interdit."
+
+
+@pytest.mark.parametrize("path", ["/services/a%00b", "/structures/a%00b"])
+def test_nul_character_in_an_identifier_is_a_400(api, path):
+    assert detail(api(path)) == "Identifiant invalide : caractère nul interdit."
+
+
+@pytest.mark.parametrize("path", ["/services/x", "/structures/x"])
+def test_unknown_parameter_on_a_record_is_refused(api, path):
+    assert detail(api(path, sourc="dora")) == "Paramètre inconnu : « sourc »."
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"distance_km": "abc"}, "Paramètres invalides : distance_km : nombre attendu."),
+        ({"distance_km": "nan"}, "distance_km : La distance doit être un nombre de kilomètres."),
+        ({"distance_km": "inf"}, "distance_km : La distance doit être un nombre de kilomètres."),
+        ({"distance_km": "0"}, "distance_km : La distance doit être comprise entre 1 et 200 km."),
+        ({"distance_km": "200.5"}, "distance_km : La distance doit être comprise entre 1 et 200 km."),
+        ({"code_commune": "99999"}, "code_commune : code commune INSEE invalide : « 99999 »."),
+        ({"code_postal": "ABCDE"}, "code_postal : un code postal a cinq chiffres : « ABCDE »."),
+    ],
+)
+def test_search_around_a_place_that_makes_no_sense_is_refused(api, params, message):
+    make_commune(NANTES)
+    params = {"code_commune": "44109", **params} if "code_postal" not in params else params
+    assert detail(api("/services", **params)) == message
+
+
+def test_cursor_of_the_structures_list_is_refused_on_services_and_the_reverse(api):
+    from tests.directory.factories import StructureFactory
+
+    for _ in range(3):
+        ServiceFactory()
+    StructureFactory()
+    structures_cursor = api("/structures", size=1).json()["next_cursor"]
+    services_cursor = api("/services", size=1).json()["next_cursor"]
+    assert structures_cursor and services_cursor
+    assert "curseur invalide" in detail(api("/services", cursor=structures_cursor))
+    assert "curseur invalide" in detail(api("/structures", cursor=services_cursor))
+    assert api("/services", cursor=services_cursor).status_code == 200

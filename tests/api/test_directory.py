@@ -185,3 +185,43 @@ def test_a_page_of_100_services_costs_a_few_queries_whatever_its_size(api, djang
     with django_assert_max_num_queries(4):
         response = api("/services", size=100, code_commune="44109", publics="personnes-exilees")
     assert len(response.json()["items"]) == 100
+
+
+def test_keyset_pages_survive_the_deletion_of_the_cursor_row_and_status_changes(api):
+    services = [ServiceFactory(source_id=f"s{n:02}") for n in range(6)]
+    page1 = api("/services", size=2).json()
+    assert [item["id"] for item in page1["items"]] == ["s00", "s01"]
+    # The row the cursor points at is deleted, a later one is archived, another goes back to draft
+    # and a new one is published: the next pages neither repeat nor skip any published row.
+    services[1].delete()
+    Service.objects.filter(pk=services[3].pk).update(status="archived")
+    Service.objects.filter(pk=services[4].pk).update(status="draft")
+    ServiceFactory(source_id="s06")
+    seen = [item["id"] for item in page1["items"]]
+    cursor = page1["next_cursor"]
+    while cursor:
+        page = api("/services", size=2, cursor=cursor).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == ["s00", "s01", "s02", "s05", "s06"]
+
+
+def test_draft_and_archived_services_are_never_returned_whatever_the_filters(api):
+    make_commune(NANTES)
+    published = ServiceFactory(source_id="publie", source="dora", publics=["femmes"])
+    ServiceFactory(source_id="brouillon", source="dora", publics=["femmes"], draft=True)
+    ServiceFactory(source_id="archive", source="dora", publics=["femmes"], archived=True, modes_accueil=["a-distance"])
+    for params in (
+        {},
+        {"publics": "femmes"},
+        {"source": "dora"},
+        {"code_commune": "44109", "distance_km": 30},
+        {"code_postal": "44000"},
+        {"modes_accueil": ["a-distance", "en-presentiel"]},
+        {"departement": "44"},
+        {"date_maj_min": "2000-01-01"},
+    ):
+        assert ids(api("/services", **params)) == [published.source_id], params
+    for record_id in ("brouillon", "archive"):
+        assert api(f"/services/{record_id}").status_code == 404
+        assert api(f"/services/{record_id}", source="dora").status_code == 404

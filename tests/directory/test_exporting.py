@@ -102,3 +102,76 @@ def test_export_command_writes_json_or_csv(offer, tmp_path):
     assert "3 structures exporté(s)" in err.getvalue()
     parsed = importing.parse_upload(path.read_bytes(), path.name)
     assert (parsed.kind, len(parsed.rows)) == ("structures", 3)
+
+
+@pytest.mark.parametrize("file_format", ["json", "csv"])
+def test_round_trip_keeps_every_field_and_awkward_text(territory, file_format):  # noqa: F811
+    """Export → import into an empty database → export again: the same records, with every v1 field
+    filled and text that CSV must quote (commas, semicolons, quotes, line breaks, accents)."""
+    awkward = 'Ateliers « FLE », niveau A1; le "mardi"\net le jeudi\r\nà 9 h — ouvert à tous'
+    import_file(
+        as_json(
+            [
+                structure(
+                    1,
+                    description=awkward,
+                    lien_source="https://dora.example.org/structures/s1",
+                    complement_adresse="Bâtiment B, 2e étage",
+                    telephone="02 40 00 00 00",
+                    horaires_accueil="Mo-Fr 09:00-12:00; Sa 10:00-12:00",
+                    site_web="https://asso.example.org",
+                    accessibilite_lieu="https://acceslibre.beta.gouv.fr/app/erps/asso/",
+                    reseaux_porteurs=["france-travail", "mission-locale"],
+                    latitude=47.21234567,
+                    longitude=-1.55987654,
+                )
+            ]
+        )
+    )
+    import_file(
+        as_json(
+            [
+                service(
+                    1,
+                    description=awkward,
+                    lien_source="https://dora.example.org/services/v1",
+                    frais_precisions="5 €, ou gratuit; selon ressources",
+                    publics=["femmes", "personnes-exilees"],
+                    publics_precisions="Femmes, « primo-arrivantes »",
+                    conditions_acces="Sur orientation\npar un·e conseiller·e",
+                    adresse="3, place du Commerce",
+                    courriel="fle@asso.example.org",
+                    modes_accueil=["a-distance", "en-presentiel"],
+                    zone_eligibilite=["44143", "44109", "49"],
+                    contact_nom_prenom="Dupont, Jeanne",
+                    lien_mobilisation="https://asso.example.org/inscription?x=1&y=2",
+                    modes_mobilisation=["envoyer-un-courriel", "telephoner"],
+                    mobilisable_par=["professionnels", "usagers"],
+                    mobilisation_precisions='Dire "FLE"',
+                    volume_horaire_hebdomadaire=2.5,
+                    nombre_semaines=10,
+                    latitude=47.1833,
+                    longitude=-1.55,
+                ),
+                service(2, zone_eligibilite=["france"]),
+            ]
+        )
+    )
+    before = {kind: list(exporting.export_records(kind=kind)) for kind in ("structures", "services")}
+    texts = {
+        kind: exporting.to_json(rows) if file_format == "json" else exporting.to_csv(rows, kind)
+        for kind, rows in before.items()
+    }
+    Service.objects.all().delete()
+    Structure.objects.all().delete()
+    for kind in ("structures", "services"):
+        run = import_file(texts[kind].encode(), f"{kind}.{file_format}")
+        assert (run.rejected_count, run.created_count) == (0, len(before[kind])), list(
+            run.rejections.values_list("reasons", flat=True)
+        )
+    after = {kind: list(exporting.export_records(kind=kind)) for kind in ("structures", "services")}
+    assert after == before
+    assert after["services"][0]["description"] == awkward
+    for kind, rows in after.items():
+        for record in rows:
+            assert records.validates_as_v1(record, kind) == [], record

@@ -234,7 +234,9 @@ def test_unknown_vocabulary_value_and_zone_code_are_rejected(territory):
 def test_service_of_an_unknown_structure_is_rejected(territory):
     run = import_file(as_json([service(1, structure_id="absente")]))
     assert run.rejected_count == 1
-    assert reasons(run)[1] == ["structure_id : structure inconnue : « absente » (importez d'abord les structures)"]
+    assert reasons(run)[1] == [
+        "structure_id : aucune structure « absente » dans la source « dora » (importez d'abord ses structures)"
+    ]
     assert not Service.objects.exists()
 
 
@@ -395,4 +397,139 @@ def test_command_refuses_a_bad_file_in_french(db, tmp_path):
     path.write_bytes(b"[{")
     with pytest.raises(CommandError, match="JSON mal formé"):
         call_command("directory_import", str(path), stdout=io.StringIO())
+    assert not ImportRun.objects.exists()
+
+
+# --- review: real-world variants of bad input --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "message"),
+    [
+        (b'{"items": {"id": "s1", "nom": "A"}}', "enveloppe.json", "une liste d'enregistrements ou la réponse paginée"),
+        (b'{"data": [{"id": "s1", "nom": "A"}]}', "autre.json", "une liste d'enregistrements ou la réponse paginée"),
+        (b"42", "nombre.json", "une liste d'enregistrements"),
+        (b'[{"id": "s1", "nom": "A"}, null]', "ligne.json", "L'enregistrement n° 2 n'est pas un objet JSON"),
+        (b'[{"id": "s1", "nom": "A"}, ["s2", "B"]]', "ligne.json", "L'enregistrement n° 2 n'est pas un objet JSON"),
+        (b'[{"id": "s1", "nom": "A", "latitude": NaN}]', "nan.json", "« NaN » n'est pas une valeur JSON"),
+        (b'[{"id": "s1", "nom": "A", "latitude": -Infinity}]', "inf.json", "« -Infinity » n'est pas une valeur JSON"),
+        (b'[{"id": "s1", "nom": "A", "latitude": 1e400}]', "grand.json", "nombre trop grand : « 1e400 »"),
+        (
+            "id;nom\ns1;Association\ns2;Café\n".encode("cp1252"),
+            "excel.csv",
+            r"n'est pas encodé en UTF-8 \(caractère invalide à la ligne 3\)",
+        ),
+        (
+            b"id,nom\ns1," + b"x" * 200_000 + b"\n",
+            "enorme.csv",
+            "CSV mal formé à la ligne 2 : une valeur dépasse la taille maximale d'une cellule",
+        ),
+    ],
+    ids=[
+        "items-objet",
+        "objet-sans-items",
+        "nombre",
+        "ligne-null",
+        "ligne-liste",
+        "nan",
+        "infini",
+        "1e400",
+        "cp1252",
+        "cellule-enorme",
+    ],
+)
+def test_real_world_unusable_files_are_refused_in_french(db, content, filename, message):
+    with pytest.raises(importing.ImportFileError, match=message):
+        importing.parse_upload(content, filename)
+    assert not ImportRun.objects.exists()
+
+
+def test_csv_with_a_byte_order_mark_is_read(territory):
+    content = "\ufeffsource,id,nom,date_maj\ndora,s1,Association,2025-01-15\n".encode()
+    run = import_file(content, "excel.csv")
+    assert (run.file_format, run.created_count, run.rejected_count) == ("csv", 1, 0)
+    assert Structure.objects.get().source_id == "s1"
+
+
+def test_nul_character_in_a_value_is_a_row_rejection_and_valid_rows_are_kept(territory):
+    # PostgreSQL refuses U+0000 in text and jsonb: the whole upload used to fail with a database error.
+    run = import_file(as_json([structure(1, nom="Asso\x00ciation"), structure(2)]))
+    assert (run.status, run.created_count, run.rejected_count) == (ImportStatus.DONE, 1, 1)
+    assert reasons(run)[1] == ["nom : caractère interdit (caractère nul ou caractère Unicode isolé)"]
+    assert ImportRejection.objects.get(run=run).record_id == "s1"
+    # In a CSV, past the first bytes that are sniffed for a binary file.
+    content = b"source,id,nom,date_maj\n" + b"".join(
+        f"dora,c{n},Association {n},2025-01-15\n".encode() for n in range(300)
+    )
+    content += b"dora,nul,Asso\x00ciation,2025-01-15\n"
+    run = import_file(content, "structures.csv")
+    assert (run.created_count, run.rejected_count) == (300, 1)
+    assert reasons(run)[302] == ["nom : caractère interdit (caractère nul ou caractère Unicode isolé)"]
+
+
+def test_lone_surrogate_in_json_is_a_row_rejection(territory):
+    content = as_json([structure(1)])[:-2] + b', "adresse": "rue \\ud800"}]'
+    run = import_file(content)
+    assert (run.created_count, run.rejected_count) == (0, 1)
+    assert reasons(run)[1] == ["adresse : caractère interdit (caractère nul ou caractère Unicode isolé)"]
+    # A real pair (an emoji written as two escapes) is fine.
+    run = import_file(as_json([structure(2, nom="Association \U0001f600")]))
+    assert (run.created_count, run.rejected_count) == (1, 0)
+
+
+def test_row_variants_are_rejected_with_a_reason_or_read(territory):
+    import_file(as_json([structure(1)]))
+    run = import_file(
+        as_json(
+            [
+                service(1, zone_eligibilite="44"),
+                service(2, latitude=47.2),
+                service(3, longitude=-1.5),
+                service(4, thematiques=None, publics=None, modes_accueil=None, zone_eligibilite=None),
+                service(5, volume_horaire_hebdomadaire="6.5", latitude="47.2", longitude="-1.55"),
+                service(6, nombre_semaines="douze"),
+                service(7, code_insee="ABCDE"),
+                service(8, latitude=48.85, longitude=500.0),
+                service(9, nombre_semaines=10**12),
+            ]
+        )
+    )
+    got = reasons(run)
+    assert got[1] == ["zone_eligibilite : liste attendue"]
+    assert got[2] == got[3] == ["latitude, longitude : les deux coordonnées vont ensemble"]
+    assert got[6] == ["nombre_semaines : nombre entier attendu"]
+    assert got[7] == ["code_insee : code commune INSEE invalide : « ABCDE »"]
+    assert got[8] == ["latitude, longitude : coordonnées hors de France (48.85, 500.0)"]
+    assert got[9] == ["nombre_semaines : valeur trop grande"]
+    assert (run.created_count, run.rejected_count) == (2, 7)
+    with_nulls = Service.objects.get(source_id="v4")
+    assert (with_nulls.thematiques, with_nulls.zone_eligibilite) == ([], [])
+    numbers_as_text = Service.objects.get(source_id="v5")
+    assert (numbers_as_text.volume_horaire_hebdomadaire, numbers_as_text.latitude) == (6.5, 47.2)
+
+
+def test_services_whose_structures_belong_to_another_source_are_rejected_naming_the_source(territory):
+    import_file(as_json([structure(1)]))  # source dora
+    run = import_file(as_json([service(1, source="soliguide"), service(2)]))
+    assert (run.created_count, run.rejected_count) == (1, 1)
+    assert reasons(run)[1] == [
+        "structure_id : aucune structure « s1 » dans la source « soliguide » (importez d'abord ses structures)"
+    ]
+    assert Service.objects.get().source == "dora"
+
+
+def test_rerun_of_a_csv_creates_nothing_and_changes_nothing(territory):
+    content = b'source,id,nom,date_maj,reseaux_porteurs\ndora,s1,Association,2025-01-15,"france-travail"\n'
+    first = import_file(content, "structures.csv")
+    before = list(Structure.objects.values())
+    second = import_file(content, "structures.csv")
+    assert (first.created_count, second.created_count, second.updated_count, second.unchanged_count) == (1, 0, 0, 1)
+    assert list(Structure.objects.values()) == before
+
+
+def test_command_refuses_a_default_source_with_a_nul_character(territory, tmp_path):
+    path = tmp_path / "structures.json"
+    path.write_bytes(as_json([structure(1)]))
+    with pytest.raises(CommandError, match="--source"):
+        call_command("directory_import", str(path), "--source", "a\x00b", stdout=io.StringIO())
     assert not ImportRun.objects.exists()

@@ -1,6 +1,8 @@
 """The search in SQL: distance, zone d'éligibilité, vocabulary filters, languages, places, status,
 order; and the one-service read."""
 
+import math
+
 import pytest
 from django.http import Http404
 
@@ -210,3 +212,121 @@ def test_zone_names_reads_codes(nantes):
         "Nantes Métropole (244400404)",
         "12345",
     ]
+
+
+# --- zone d'éligibilité: EPCI, overseas, Corsica --------------------------------------------------
+
+
+def commune(insee, name, departement, lat, lon, *, dep_name="", region="", epci=None):
+    dep = DepartementFactory(code=departement, name=dep_name or departement, region_code=region or "00")
+    created = CommuneFactory(insee_code=insee, name=name, departement=dep, postcodes=[], latitude=lat, longitude=lon)
+    if epci is not None:
+        created.epci = Epci.objects.get_or_create(code=epci[0], defaults={"name": epci[1]})[0]
+        created.save(update_fields=["epci"])
+    return created
+
+
+def test_a_commune_outside_the_epci_is_not_covered_by_its_zone(nantes):
+    ServiceFactory(nom="Métropole", place=REZE, zone_eligibilite=["244400404"])
+    saint_nazaire = commune("44184", "Saint-Nazaire", "44", *SAINT_NAZAIRE[2:], epci=("244400644", "CARENE"))
+    outside_any = commune("44003", "Ancenis", "44", 47.3656, -1.1773)
+    assert names(around(nantes)) == ["Métropole"]
+    assert "Zone d'éligibilité : Nantes Métropole" in search_services(around(nantes))[0][0].reasons
+    assert names(around(saint_nazaire, distance_km=200)) == []
+    assert names(around(outside_any, distance_km=200)) == []
+
+
+REUNION = ("97411", "Saint-Denis", -20.8823, 55.4504)
+SAINT_PIERRE = ("97416", "Saint-Pierre", -21.3393, 55.4781)
+AJACCIO = ("2A004", "Ajaccio", 41.9192, 8.7386)
+BASTIA = ("2B033", "Bastia", 42.6970, 9.4509)
+
+
+@pytest.mark.parametrize(
+    ("zone", "found"),
+    [(["974"], True), (["97411"], True), (["97"], False), (["971"], False), (["97416"], False), (["france"], True)],
+)
+def test_overseas_departements_have_three_character_codes(zone, found):
+    saint_denis = commune(*REUNION[:2], "974", *REUNION[2:], dep_name="La Réunion", region="04")
+    ServiceFactory(nom="Réunion", place=SAINT_PIERRE, zone_eligibilite=zone)
+    criteria = around(saint_denis, distance_km=100)
+    assert criteria.zone_codes == ["974", "97411"]
+    assert names(criteria) == (["Réunion"] if found else [])
+
+
+@pytest.mark.parametrize(("zone", "found"), [(["2A"], True), (["2A004"], True), (["2B"], False), (["20"], False)])
+def test_corsican_departements_are_2a_and_2b(zone, found):
+    ajaccio = commune(*AJACCIO[:2], "2A", *AJACCIO[2:], dep_name="Corse-du-Sud", region="94")
+    ServiceFactory(nom="Corse", place=BASTIA, zone_eligibilite=zone)
+    criteria = around(ajaccio, distance_km=200)
+    assert criteria.zone_codes == ["2A", "2A004"]
+    assert names(criteria) == (["Corse"] if found else [])
+
+
+# --- distance --------------------------------------------------------------------------------------
+
+
+def _destination(lat, lon, bearing, km):
+    """The point `km` away from (lat, lon) along the initial `bearing` (degrees), on the sphere."""
+    phi1, lam1, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
+    delta = km / geo.EARTH_RADIUS_KM
+    phi2 = math.asin(math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta))
+    lam2 = lam1 + math.atan2(
+        math.sin(theta) * math.sin(delta) * math.cos(phi1), math.cos(delta) - math.sin(phi1) * math.sin(phi2)
+    )
+    return math.degrees(phi2), math.degrees(lam2)
+
+
+DUNKERQUE = ("59183", "Dunkerque", 51.0343, 2.3768)
+
+
+@pytest.mark.parametrize(
+    ("place", "departement", "km"),
+    [(DUNKERQUE, "59", 30), (DUNKERQUE, "59", 200), (REUNION, "974", 25), (REUNION, "974", 1)],
+    ids=["latitude-51-30km", "latitude-51-200km", "reunion-25km", "reunion-1km"],
+)
+def test_the_bounding_box_never_drops_a_service_inside_the_radius(place, departement, km):
+    origin = commune(*place[:2], departement, *place[2:])
+    inside, outside = {}, set()
+    for bearing in range(0, 360, 15):
+        lat, lon = _destination(origin.latitude, origin.longitude, bearing, km * 0.995)
+        inside[f"dedans {bearing:03d}"] = (lat, lon)
+        ServiceFactory(nom=f"dedans {bearing:03d}", latitude=lat, longitude=lon)
+        lat, lon = _destination(origin.latitude, origin.longitude, bearing, km * 1.005)
+        outside.add(f"dehors {bearing:03d}")
+        ServiceFactory(nom=f"dehors {bearing:03d}", latitude=lat, longitude=lon)
+    results = list(search_queryset(around(origin, distance_km=km)))
+    assert {service.nom for service in results} == set(inside)
+    for service in results:
+        expected = geo.great_circle_km(origin.latitude, origin.longitude, *inside[service.nom])
+        assert service.distance_km == pytest.approx(expected, rel=1e-3)
+        assert service.distance_km == pytest.approx(km * 0.995, rel=1e-3)
+
+
+def test_equal_distances_are_ordered_by_name_then_creation(nantes):
+    for name in ["Charlie", "alpha", "Bravo", "Bravo"]:
+        ServiceFactory(nom=name, place=REZE)
+    ServiceFactory(nom="Aaa loin", place=SAINT_NAZAIRE)
+    results = list(search_queryset(around(nantes, distance_km=100)))
+    first = [(s.nom, s.pk) for s in results]
+    assert [name for name, _ in first][-1] == "Aaa loin"
+    bravos = [pk for name, pk in first if name == "Bravo"]
+    assert bravos == sorted(bravos)
+    assert first == [(s.nom, s.pk) for s in search_queryset(around(nantes, distance_km=100))]
+
+
+def test_services_without_a_point_are_found_around_a_commune_only_when_remote(nantes):
+    no_point = {"structure__latitude": None, "structure__longitude": None}
+    ServiceFactory(nom="Sans lieu", **no_point)
+    ServiceFactory(nom="Sans lieu à distance", remote=True, **no_point)
+    ServiceFactory(nom="Ici", place=REZE)
+    assert names(around(nantes)) == ["Ici", "Sans lieu à distance"]
+    assert names(around(nantes, include_remote=False)) == ["Ici"]
+    (remote,) = [r for r in search_services(around(nantes))[0] if r.service.nom == "Sans lieu à distance"]
+    assert remote.distance_km is None and "Service à distance" in remote.reasons
+
+
+def test_a_remote_service_within_the_radius_keeps_its_distance(nantes):
+    ServiceFactory(nom="À distance proche", place=REZE, remote=True)
+    (result,) = search_queryset(around(nantes, distance_km=30))
+    assert result.distance_km == pytest.approx(geo.great_circle_km(*NANTES[2:], *REZE[2:]), rel=1e-3)

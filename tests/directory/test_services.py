@@ -298,3 +298,15 @@ def test_duplicates_visible_to_scopes_by_involvement(admin):
     assert set(services.duplicates_visible_to(user=superuser, membership=None)) == {mine, other}
     conseiller = MembershipFactory(organisation=admin.organisation)
     assert not services.duplicates_visible_to(user=conseiller.user, membership=conseiller).exists()
+
+
+def test_save_service_is_one_transaction(admin, monkeypatch):
+    """A failure after the service row is written (here: the audit entry) leaves no service behind."""
+
+    def failing_audit(**kwargs):
+        raise RuntimeError("audit indisponible")
+
+    monkeypatch.setattr(services, "audit_log", failing_audit)
+    with pytest.raises(RuntimeError):
+        services.save_service(membership=admin, service=None, data=valid_data())
+    assert not Service.objects.filter(operator=admin.organisation).exists()

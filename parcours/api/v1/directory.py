@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from collections.abc import Iterable
 from typing import Any
 
 from data_inclusion.schema import v1
@@ -157,13 +158,19 @@ class ServiceQuery(PageQuery):
     date_maj_min: dt.date | None = _DATE_MAJ_MIN
 
 
-def reject_unknown_parameters(request: HttpRequest, schema: type[Schema]) -> None:
-    """A misspelt filter (`?public=femmes`) would otherwise be ignored and the whole offer returned."""
-    unknown = sorted(set(request.GET) - set(schema.model_fields))
+def reject_unknown_parameters(request: HttpRequest, names: Iterable[str], *, record_id: str | None = None) -> None:
+    """A misspelt filter (`?public=femmes`) would otherwise be ignored and the whole offer returned. A NUL
+    character, which PostgreSQL refuses in any text value, would otherwise end in a server error."""
+    unknown = sorted(set(request.GET) - set(names))
     if unknown:
         raise BadRequest(
             _("Paramètre inconnu : %(names)s.") % {"names": ", ".join(f"« {name[:40]} »" for name in unknown)}
         )
+    for name, values in request.GET.lists():
+        if any("\x00" in value for value in values):
+            raise BadRequest(_("%(name)s : caractère nul interdit.") % {"name": name})
+    if record_id is not None and "\x00" in record_id:
+        raise BadRequest(_("Identifiant invalide : caractère nul interdit."))
 
 
 # --- mapping ------------------------------------------------------------------------------------------
@@ -192,7 +199,7 @@ def service_item(service: Service, *, today: dt.date | None = None) -> dict[str,
 @router.get("/structures", response={200: StructurePage, **ERRORS}, summary="Structures (paginé par curseur)")
 def list_structures(request: HttpRequest, params: Query[StructureQuery]) -> dict[str, Any]:
     """Les structures de l'offre, dans l'ordre de leur clé, par pages (`size`, `cursor`)."""
-    reject_unknown_parameters(request, StructureQuery)
+    reject_unknown_parameters(request, StructureQuery.model_fields)
     qs = selectors.structures_matching(
         departement=params.departement or "", source=params.source or "", date_maj_min=params.date_maj_min
     )
@@ -208,6 +215,7 @@ def list_structures(request: HttpRequest, params: Query[StructureQuery]) -> dict
 def get_structure(
     request: HttpRequest, record_id: str, source: str | None = Query(None, description=_SOURCE_TEXT)
 ) -> dict[str, Any]:
+    reject_unknown_parameters(request, ("source",), record_id=record_id)
     structure: Structure = selectors.structure(record_id=record_id, source=source or "")
     return records.structure_to_v1(structure)
 
@@ -219,7 +227,7 @@ def list_services(request: HttpRequest, params: Query[ServiceQuery]) -> dict[str
     conditions s'appliquent (ET). Autour d'une commune (`code_commune` ou `code_postal`), seuls les
     services dont la zone d'éligibilité couvre la commune et situés à moins de `distance_km` (ou
     délivrés à distance) sont renvoyés."""
-    reject_unknown_parameters(request, ServiceQuery)
+    reject_unknown_parameters(request, ServiceQuery.model_fields)
     filters = selectors.ServiceFilters(
         thematiques=params.thematiques,
         categorie=params.categorie or "",
@@ -250,4 +258,5 @@ def list_services(request: HttpRequest, params: Query[ServiceQuery]) -> dict[str
 def get_service(
     request: HttpRequest, record_id: str, source: str | None = Query(None, description=_SOURCE_TEXT)
 ) -> dict[str, Any]:
+    reject_unknown_parameters(request, ("source",), record_id=record_id)
     return service_item(selectors.published_service(record_id=record_id, source=source or ""))

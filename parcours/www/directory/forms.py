@@ -16,6 +16,14 @@ DISTANCE_MESSAGE = gettext_lazy("La distance doit être comprise entre %(min)s e
 }
 
 
+# Django's message quotes the whole value given; a value pasted by mistake may be very long.
+INVALID_CHOICE = {
+    "invalid_choice": gettext_lazy(
+        "Sélectionnez un choix valide : « %(value).80s » ne fait pas partie des choix possibles."
+    )
+}
+
+
 def thematique_choices() -> list:
     """Thématiques grouped by category (an <optgroup> each, in the package's order); each group
     starts with its whole category, whose value is the category code (no "--")."""
@@ -42,12 +50,23 @@ class DirectorySearchForm(forms.Form):
         help_text=gettext_lazy("Plusieurs choix possibles (Ctrl ou Cmd + clic)."),
         required=False,
         widget=FastSelectMultiple(attrs={"size": 8}),
+        error_messages=INVALID_CHOICE,
     )
-    public = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Public"), required=False)
-    type = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Type de service"), required=False)
-    frais = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Frais"), required=False)
-    mode_accueil = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Mode d'accueil"), required=False)
-    language = forms.ChoiceField(widget=FastSelect, label=gettext_lazy("Langue de la personne"), required=False)
+    public = forms.ChoiceField(
+        widget=FastSelect, error_messages=INVALID_CHOICE, label=gettext_lazy("Public"), required=False
+    )
+    type = forms.ChoiceField(
+        widget=FastSelect, error_messages=INVALID_CHOICE, label=gettext_lazy("Type de service"), required=False
+    )
+    frais = forms.ChoiceField(
+        widget=FastSelect, error_messages=INVALID_CHOICE, label=gettext_lazy("Frais"), required=False
+    )
+    mode_accueil = forms.ChoiceField(
+        widget=FastSelect, error_messages=INVALID_CHOICE, label=gettext_lazy("Mode d'accueil"), required=False
+    )
+    language = forms.ChoiceField(
+        widget=FastSelect, error_messages=INVALID_CHOICE, label=gettext_lazy("Langue de la personne"), required=False
+    )
     free_places_only = forms.BooleanField(label=gettext_lazy("Places libres uniquement"), required=False)
     commune = forms.CharField(
         label=gettext_lazy("Commune ou code postal"),

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from parcours.directory import vocabulary
-from parcours.directory.models import Service
+from parcours.directory.models import Service, Structure
 from parcours.directory.services import EDITABLE_V1_FIELDS
+from parcours.territories import geo
+from parcours.territories.selectors import find_commune
 from parcours.www.fields import LanguagesField
 
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -320,3 +322,134 @@ class DuplicateDecisionForm(forms.Form):
             "required": gettext_lazy("Choisissez une décision."),
         },
     )
+
+
+def _url(label, help_text=""):
+    return forms.URLField(
+        label=label,
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=help_text,
+        error_messages={"invalid": gettext_lazy("Saisissez un lien (URL) valide.")},
+    )
+
+
+def _coordinate(label):
+    return forms.FloatField(
+        label=label, required=False, error_messages={"invalid": gettext_lazy("Saisissez un nombre.")}
+    )
+
+
+class StructureForm(forms.Form):
+    """The organisation's own structure: every data·inclusion v1 structure field but its identity. The
+    commune is typed as a name or a postcode and resolved in the referential (commune, postcode, code
+    INSEE); the rules (SIRET key, coordinates in France…) are the service's."""
+
+    nom = _text(
+        gettext_lazy("Nom de la structure"), 150, required=True, help_text=gettext_lazy("Entre 3 et 150 caractères.")
+    )
+    description = _text(gettext_lazy("Description"), 10000, textarea=True)
+    siret = forms.CharField(
+        label=gettext_lazy("SIRET"),
+        required=False,
+        max_length=20,
+        help_text=gettext_lazy("14 chiffres."),
+        error_messages={"max_length": gettext_lazy("Un numéro SIRET compte 14 chiffres.")},
+    )
+    reseaux_porteurs = _multi(
+        gettext_lazy("Réseaux porteurs"),
+        [(gettext_lazy("Afficher les réseaux"), vocabulary.choices(vocabulary.RESEAU_PORTEUR))],
+        gettext_lazy("Les réseaux nationaux dont la structure fait partie."),
+    )
+    adresse = _text(gettext_lazy("Adresse"), 255)
+    complement_adresse = _text(gettext_lazy("Complément d'adresse"), 255)
+    commune = _text(
+        gettext_lazy("Commune"),
+        200,
+        help_text=gettext_lazy("Nom ou code postal, par exemple : Nantes, 44000 ou Saint-Herblain (44800)."),
+    )
+    latitude = _coordinate(gettext_lazy("Latitude"))
+    longitude = _coordinate(gettext_lazy("Longitude"))
+    horaires_accueil = _text(
+        gettext_lazy("Horaires d'accueil"),
+        500,
+        help_text=gettext_lazy("Au format OpenStreetMap, par exemple : Mo-Fr 09:00-12:00; PH off"),
+    )
+    accessibilite_lieu = _url(
+        gettext_lazy("Accessibilité du lieu"), gettext_lazy("Lien vers la fiche Acceslibre du lieu d'accueil.")
+    )
+    telephone = _text(gettext_lazy("Téléphone"), 50)
+    courriel = forms.EmailField(
+        label=gettext_lazy("Courriel"),
+        required=False,
+        max_length=254,
+        error_messages={"invalid": gettext_lazy("Saisissez une adresse électronique valide.")},
+    )
+    site_web = _url(gettext_lazy("Site web"))
+    lien_source = _url(gettext_lazy("Lien vers la fiche de la structure"))
+
+    MULTI_FIELDS = ("reseaux_porteurs",)
+    SECTIONS = (
+        (gettext_lazy("La structure"), ("nom", "description", "siret", "reseaux_porteurs")),
+        (
+            gettext_lazy("Lieu d'accueil"),
+            (
+                "adresse",
+                "complement_adresse",
+                "commune",
+                "latitude",
+                "longitude",
+                "horaires_accueil",
+                "accessibilite_lieu",
+            ),
+        ),
+        (gettext_lazy("Contact"), ("telephone", "courriel", "site_web", "lien_source")),
+    )
+    # Same rendering as the service form (one fieldset per section, checkboxes in a disclosure).
+    choice_groups = ServiceForm.choice_groups
+    sections = ServiceForm.sections
+
+    def clean_siret(self) -> str:
+        siret = re.sub(r"[\s.]+", "", self.cleaned_data.get("siret", ""))
+        if siret and not (len(siret) == 14 and siret.isascii() and siret.isdigit()):
+            raise forms.ValidationError(_("Un numéro SIRET compte 14 chiffres."))
+        return siret
+
+    def clean_commune(self) -> dict[str, str]:
+        """The commune typed, resolved to {commune, code_postal, code_insee} (all empty if blank)."""
+        text = self.cleaned_data.get("commune", "").strip()
+        if not text:
+            return {"commune": "", "code_postal": "", "code_insee": ""}
+        commune = find_commune(text)
+        if commune is None:
+            raise forms.ValidationError(
+                _("Commune inconnue : « %(value)s ». Vérifiez le nom ou saisissez le code postal.")
+                % {"value": text[:80]}
+            )
+        postcodes = sorted(commune.postcodes or [])
+        typed = [code for code in re.findall(r"\b[0-9]{5}\b", text) if code in postcodes]
+        postcode = typed[0] if typed else (postcodes[0] if postcodes else "")
+        return {"commune": commune.name, "code_postal": postcode, "code_insee": commune.insee_code}
+
+    def to_data(self) -> dict[str, Any]:
+        """The v1-shaped dict that `save_structure` takes."""
+        data = dict(self.cleaned_data)
+        result: dict[str, Any] = {}
+        for name, value in data.items():
+            if name == "commune":
+                result.update(value)
+            else:
+                result[name] = value.strip() if isinstance(value, str) else value
+        return result
+
+    @classmethod
+    def initial_for(cls, structure: Structure) -> dict[str, Any]:
+        initial = {name: getattr(structure, name) for name in cls.base_fields if name != "commune"}
+        if structure.commune and structure.code_postal:
+            initial["commune"] = f"{structure.commune} ({structure.code_postal})"
+        elif structure.commune and geo.is_valid_insee_commune_code(structure.code_insee):
+            initial["commune"] = f"{structure.commune} ({geo.departement_of_insee(structure.code_insee)})"
+        else:
+            initial["commune"] = structure.commune or structure.code_insee
+        return initial

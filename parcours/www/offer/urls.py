@@ -5,6 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.offer_list, name="offer_list"),
     path("nouveau/", views.offer_create, name="offer_create"),
+    path("structure/", views.offer_structure, name="offer_structure"),
     path("<int:service_id>/", views.offer_edit, name="offer_edit"),
     path("<int:service_id>/publier/", views.offer_publish, name="offer_publish"),
     path("<int:service_id>/archiver/", views.offer_archive, name="offer_archive"),

@@ -18,7 +18,7 @@ from parcours.directory.models import DuplicateCandidate, DuplicateStatus, Servi
 from parcours.organisations.enums import Role
 from parcours.www.forms_flow import paginate, submit_form
 
-from .forms import CapacityForm, DuplicateDecisionForm, ServiceForm
+from .forms import CapacityForm, DuplicateDecisionForm, ServiceForm, StructureForm
 
 PAGE_SIZE = 25
 
@@ -235,3 +235,37 @@ def offer_duplicate_decide(request, candidate_id: int):
     label = dict(DuplicateStatus.choices)[form.cleaned_data["decision"]]
     messages.success(request, _("Décision enregistrée : %(decision)s.") % {"decision": label})
     return redirect("offer_duplicates")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def offer_structure(request):
+    """The organisation's own structure ("Ma structure"): its address and contacts, exported with its
+    services and used to place those declared without an address of their own."""
+    membership = _require_admin(request)
+    structure = services.structure_for_organisation(organisation=membership.organisation)
+    if request.method == "POST":
+        form = StructureForm(request.POST)
+    else:
+        form = StructureForm(initial=StructureForm.initial_for(structure))
+
+    def save(_cleaned):
+        services.save_structure(membership=membership, data=form.to_data())
+
+    response, status = submit_form(
+        request,
+        form,
+        save,
+        success=_("Les informations de votre structure ont été enregistrées."),
+        next_url=reverse("offer_list"),
+        # The commune is typed in one field: what the service says of the postcode or the code INSEE goes there.
+        aliases={"code_postal": "commune", "code_insee": "commune"},
+    )
+    if response is not None:
+        return response
+    return render(
+        request,
+        "offer/structure_form.html",
+        {"title": _("Ma structure"), "nav": "offer", "form": form, "structure": structure},
+        status=status,
+    )

@@ -305,3 +305,100 @@ def test_draft_service_is_shown_to_its_operator(login, membership):
 def test_pathway_summary_links_to_the_prefilled_search(login, membership, pathway):
     html = html_of(login(membership).get(reverse("pathway", args=[pathway.pk])))
     assert f"{SEARCH}?parcours={pathway.pk}" in html
+
+
+# --- every filter of the page, and parameters that make no sense --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "found"),
+    [
+        ({"thematiques": FRENCH}, {"Français exilés", "Français tous publics"}),
+        ({"thematiques": "famille"}, {"Crèche femmes"}),
+        ({"thematiques": ["famille", HOUSING]}, {"Crèche femmes", "Logement payant"}),
+        ({"public": "femmes"}, {"Crèche femmes", "Français tous publics"}),
+        ({"public": "tous-publics"}, {"Français tous publics"}),
+        ({"type": "atelier"}, {"Logement payant"}),
+        ({"frais": "payant"}, {"Logement payant"}),
+        ({"mode_accueil": "a-distance"}, {"Français tous publics"}),
+        ({"language": "ar"}, {"Français exilés", "Crèche femmes"}),
+        ({"free_places_only": "on"}, {"Crèche femmes"}),
+        ({"thematiques": FRENCH, "public": "femmes", "language": "ar"}, set()),
+        ({"thematiques": FRENCH, "public": "personnes-exilees", "language": "ar"}, {"Français exilés"}),
+    ],
+)
+def test_every_filter_of_the_page_is_honoured(login, membership, params, found):
+    ServiceFactory(nom="Français exilés", thematiques=[FRENCH], publics=["personnes-exilees"], languages=["ar"])
+    ServiceFactory(nom="Français tous publics", thematiques=[FRENCH], publics=["tous-publics"], remote=True)
+    ServiceFactory(
+        nom="Crèche femmes",
+        thematiques=["famille--garde-denfants"],
+        publics=["femmes"],
+        interpreting=True,
+        places_total=5,
+        places_free=2,
+    )
+    ServiceFactory(nom="Logement payant", thematiques=[HOUSING], publics=["jeunes"], type="atelier", frais="payant")
+    response = search(login(membership), **params)
+    html = html_of(response)
+    assert response.status_code == 200
+    listed = {name for name in ["Français exilés", "Français tous publics", "Crèche femmes", "Logement payant"]}
+    assert {name for name in listed if escape(name) in html} == found
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"distance_km": "-1"}, "La distance doit être comprise entre 1 et 200 km."),
+        ({"distance_km": "0"}, "La distance doit être comprise entre 1 et 200 km."),
+        ({"distance_km": "201"}, "La distance doit être comprise entre 1 et 200 km."),
+        ({"distance_km": "abc"}, "La distance doit être un nombre entier de kilomètres."),
+        ({"distance_km": "1e9"}, "La distance doit être un nombre entier de kilomètres."),
+        ({"commune": "Atlantis"}, "Commune inconnue"),
+        ({"commune": "x" * 10_000}, "au plus 150 caractères"),
+        ({"commune": "Rezé\x00"}, "Le caractère nul n’est pas autorisé."),
+        ({"thematiques": "famille--inconnue"}, "Sélectionnez un choix valide"),
+        ({"thematiques": "x" * 10_000}, "Sélectionnez un choix valide : « " + "x" * 80 + " »"),
+        ({"public": "martiens"}, "Sélectionnez un choix valide"),
+        ({"language": "klingon"}, "Sélectionnez un choix valide"),
+        ({"mode_accueil": "en-reve"}, "Sélectionnez un choix valide"),
+    ],
+)
+def test_nonsense_parameters_are_form_errors_on_a_200_page(login, membership, reze, params, message):
+    ServiceFactory(place=REZE)
+    response = search(login(membership), **{"commune": "Rezé", **params})
+    html = html_of(response)
+    assert response.status_code == 200
+    assert "Le formulaire contient des erreurs" in html
+    assert escape(message) in html
+    assert "service trouvé" not in html
+    # A long value is echoed in the field (as typed), never in full in an error message.
+    assert "x" * 81 + " »" not in html
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999999", "-1", "", "1.5", "0x10"])
+def test_a_pathway_id_that_makes_no_sense_is_not_found(login, membership, raw):
+    assert search(login(membership), parcours=raw).status_code == 404
+
+
+def test_the_health_theme_never_leaks_through_a_pathway_search_without_consent(login, membership, reze):
+    person = PersonFactory(commune=reze, languages=["fr"])
+    _diagnostic(person, {"sante": "priority"})
+    pathway = PathwayFactory(person=person, referent=membership)
+    ServiceFactory(nom="Soins à Rezé", place=REZE, thematiques=[CARE])
+    html = html_of(search(login(membership), parcours=pathway.pk))
+    assert not _selected(html, CARE) and not _selected(html, "sante")
+    # The search runs on the commune alone: the health service is listed, never as answering a need.
+    assert "Soins à Rezé" in html
+    assert escape("Thématique : ") not in html and "sante--" not in html.split("<main")[1].split("<select")[0]
+
+
+def test_a_commune_without_a_point_is_searched_by_zone_and_says_so(login, membership, reze):
+    Commune.objects.create(insee_code="44003", name="Ancenis", departement=reze.departement, postcodes=["44150"])
+    ServiceFactory(nom="Loin mais ouvert au département", place=ANGERS, zone_eligibilite=["44"])
+    ServiceFactory(nom="Réservé à Rezé", place=REZE, zone_eligibilite=["44143"])
+    html = html_of(search(login(membership), commune="Ancenis", distance_km="10"))
+    assert "1 service trouvé" in html
+    assert "Loin mais ouvert au département" in html and escape("Réservé à Rezé") not in html
+    assert "Coordonnées de la commune Ancenis inconnues : services dont la zone d'éligibilité" in html
+    assert "par distance croissante" not in html

@@ -174,3 +174,50 @@ def test_export_with_bad_parameters_is_a_400(client, login, query, message):
     response = client.get(reverse("offer_export_csv") + "?" + query)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+# --- review: refused cases and bad input on the pages -------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login_from_every_import_and_export_page(client):
+    run = ImportRun.objects.create(kind="structures", filename="f.json", file_format="json", rows=[], total_rows=1)
+    for response in (
+        client.get(reverse("offer_import_detail", args=[run.pk])),
+        client.post(reverse("offer_import_continue", args=[run.pk])),
+        upload(client, as_json([structure(1)])),
+        client.get(reverse("offer_export_csv") + "?kind=services"),
+        client.get(reverse("offer_export_json") + "?kind=structures"),
+    ):
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    run.refresh_from_db()
+    assert (ImportRun.objects.count(), run.processed_rows) == (1, 0)
+    assert not Structure.objects.exists()
+
+
+def test_staff_who_is_not_a_platform_administrator_is_refused(client, login):
+    membership = MembershipFactory(admin=True)
+    membership.user.is_staff = True
+    membership.user.save()
+    login(membership)
+    run = ImportRun.objects.create(kind="structures", filename="f.json", file_format="json", rows=[], total_rows=1)
+    assert client.get(reverse("offer_import_list")).status_code == 403
+    assert client.post(reverse("offer_import_continue", args=[run.pk])).status_code == 403
+    run.refresh_from_db()
+    assert run.processed_rows == 0
+
+
+def test_upload_with_a_nul_character_lists_the_row_instead_of_failing(superuser_client):
+    response = upload(superuser_client, as_json([structure(1, nom="A\x00B"), structure(2)]))
+    run = ImportRun.objects.get()
+    assert response.status_code == 302
+    assert (run.status, run.created_count, run.rejected_count) == (ImportStatus.DONE, 1, 1)
+    html = html_of(superuser_client.get(response["Location"]))
+    assert "nom : caractère interdit (caractère nul ou caractère Unicode isolé)" in html
+
+
+def test_default_source_with_a_nul_character_is_a_form_error(superuser_client):
+    response = upload(superuser_client, as_json([structure(1)]), source="do\x00ra")
+    assert response.status_code == 400
+    assert "Le formulaire contient des erreurs" in html_of(response)
+    assert not ImportRun.objects.exists()

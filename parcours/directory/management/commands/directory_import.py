@@ -29,6 +29,9 @@ class Command(BaseCommand):
     def handle(self, *args, path=None, kind=None, source="", chunk_size=500, resume=None, **options):
         if chunk_size < 1:
             raise CommandError("--chunk-size doit être un entier positif.")
+        source = (source or "").strip()
+        if "\x00" in source or len(source) > 64:
+            raise CommandError("--source : 64 caractères au plus, sans caractère nul.")
         if resume is not None:
             if path:
                 raise CommandError("Indiquez soit un fichier, soit --resume, pas les deux.")

@@ -39,7 +39,8 @@ class Command(BaseCommand):
             )
         communes = read_csv(ROOT / "territories" / "data" / "communes_demo_44.csv")
         existing = set(Commune.objects.values_list("insee_code", flat=True))
-        to_create, to_update = [], []
+        to_create: list[Commune] = []
+        to_update: list[Commune] = []
         for row in communes:
             commune = Commune(
                 insee_code=row["insee_code"],
