@@ -1,6 +1,8 @@
+import functools
+
 from django import forms
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from parcours.directory import vocabulary
 from parcours.directory.search import DEFAULT_DISTANCE_KM, MAX_DISTANCE_KM, MIN_DISTANCE_KM, SearchCriteria
@@ -42,6 +44,20 @@ def thematique_choices() -> list:
 
 def _with_blank(choices: list[tuple[str, str]], blank: str) -> list[tuple[str, str]]:
     return [("", blank), *choices]
+
+
+@functools.lru_cache(maxsize=4)
+def _choices(language: str) -> dict[str, list]:
+    """The form's lists, built once per interface language (they come from the schema package and the
+    language list, which do not change while the server runs)."""
+    return {
+        "thematiques": thematique_choices(),
+        "public": _with_blank(vocabulary.choices(vocabulary.PUBLIC), _("Tous les publics")),
+        "type": _with_blank(vocabulary.choices(vocabulary.TYPE_SERVICE), _("Tous les types")),
+        "frais": _with_blank(vocabulary.choices(vocabulary.FRAIS), _("Gratuit ou payant")),
+        "mode_accueil": _with_blank(vocabulary.choices(vocabulary.MODE_ACCUEIL), _("Tous les modes")),
+        "language": language_choices(),
+    }
 
 
 class DirectorySearchForm(forms.Form):
@@ -90,14 +106,8 @@ class DirectorySearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.commune_found: Commune | None = None
-        self.fields["thematiques"].choices = thematique_choices()
-        self.fields["public"].choices = _with_blank(vocabulary.choices(vocabulary.PUBLIC), _("Tous les publics"))
-        self.fields["type"].choices = _with_blank(vocabulary.choices(vocabulary.TYPE_SERVICE), _("Tous les types"))
-        self.fields["frais"].choices = _with_blank(vocabulary.choices(vocabulary.FRAIS), _("Gratuit ou payant"))
-        self.fields["mode_accueil"].choices = _with_blank(
-            vocabulary.choices(vocabulary.MODE_ACCUEIL), _("Tous les modes")
-        )
-        self.fields["language"].choices = language_choices()
+        for name, choices in _choices(get_language()).items():
+            self.fields[name].choices = choices
         self.fields["distance_km"].widget.attrs.update({"min": MIN_DISTANCE_KM, "max": MAX_DISTANCE_KM})
 
     def clean_commune(self) -> str:
