@@ -105,5 +105,33 @@ expect "Qui a consulté ce dossier" "page du parcours"
 grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la page du parcours"
 
 fetch /parcours/999999999/ 404
+
+# The offer of services on SQLite: the same code as on PostgreSQL, nothing PostgreSQL-only.
+step "offre : recherche préremplie depuis le parcours, par code postal, par nom, fiche, export"
+fetch "/offre/?parcours=$PATHWAY" 200
+expect "Recherche préremplie depuis le parcours" "recherche depuis un parcours"
+fetch "/offre/?commune=44400&distance_km=15&thematiques=lecture-ecriture-calcul" 200
+expect "services trouvés" "recherche par code postal"
+fetch "/offre/?commune=Rez%C3%A9%20(44400)&distance_km=15" 200
+expect "services trouvés" "recherche par nom et code postal"
+SERVICE="$(grep -o 'href="/offre/services/[0-9]*/' "$PAGE" | head -n 1 | grep -o '[0-9]\+')" \
+  || fail "aucun service trouvé autour de Rezé"
+fetch "/offre/services/$SERVICE/" 200
+expect "Mobiliser le service" "fiche d'un service"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la fiche d'un service"
+fetch "/offre/imports/export.json?kind=services&departement=44" 200
+expect '"structure_id"' "export JSON de l'offre"
+"$PY" manage.py directory_export --kind structures --format csv >/dev/null || fail "directory_export a échoué"
+
+step "API partenaires : jeton, services autour d'un code postal, OpenAPI"
+ORG_ID="$("$PY" manage.py shell -c 'from parcours.organisations.models import Organisation; print(Organisation.objects.order_by("pk").first().pk)' 2>/dev/null | tail -n 1)"
+TOKEN="$("$PY" manage.py api_token_create --organisation "$ORG_ID" --label smoke | grep -o '[A-Za-z0-9_-]\{40,\}' | head -n 1)" \
+  || fail "api_token_create n'a pas donné de jeton"
+STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/services?code_postal=44400&distance_km=15&size=5")"
+[ "$STATUS" = 200 ] || fail "GET /api/v1/services : statut $STATUS au lieu de 200"
+expect '"next_cursor"' "API des services"
+STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' "$BASE/api/v1/openapi.json")"
+[ "$STATUS" = 200 ] || fail "GET /api/v1/openapi.json : statut $STATUS au lieu de 200"
+
 "$PY" manage.py audit_verify >/dev/null || fail "la chaîne d'audit ne se vérifie plus après les lectures"
-echo "smoke : OK (démo chargée, servie, connexion, portefeuille et parcours consultés)"
+echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services et API consultés)"

@@ -24,6 +24,7 @@ from parcours.directory.selectors import criteria_with_commune, search_queryset
 from parcours.people.models import KNOWN_LANGUAGE_CODES
 from parcours.territories import geo
 from parcours.territories.models import Commune, Departement
+from parcours.territories.selectors import with_postcode
 
 from .errors import BadRequest, NotFound
 from .models import ApiToken
@@ -103,8 +104,7 @@ def _commune_by_postcode(postcode: str) -> Commune:
     if not (len(postcode) == 5 and postcode.isdigit()):
         raise BadRequest(_("code_postal : un code postal a cinq chiffres : « %(code)s ».") % {"code": postcode[:20]})
     commune = (
-        Commune.objects.select_related("departement", "epci")
-        .filter(postcodes__contains=[postcode])
+        with_postcode(Commune.objects.select_related("departement", "epci"), postcode)
         .order_by("name", "insee_code")
         .first()
     )

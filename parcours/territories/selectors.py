@@ -9,7 +9,8 @@ one indexed-free but cheap scan, never a Python loop over every commune."""
 
 import re
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from . import geo
 from .models import Commune
@@ -85,8 +86,17 @@ def _by_name(key: str, queryset: QuerySet[Commune] | None = None) -> list[Commun
     return [commune for commune in rows if geo.normalise_name(commune.name) == key]
 
 
+def with_postcode(queryset: QuerySet[Commune], postcode: str) -> QuerySet[Commune]:
+    """Communes served by a postcode. The JSON list is matched as text ('"44000"' inside
+    '["44000", "44100"]'): the same SQL on PostgreSQL and on the demo's SQLite, where JSON
+    containment does not exist. `postcode` is five digits, so it cannot match anything else."""
+    return queryset.annotate(postcodes_text=Cast("postcodes", output_field=TextField())).filter(
+        postcodes_text__contains=f'"{postcode}"'
+    )
+
+
 def _by_postcode(postcode: str) -> QuerySet[Commune]:
-    return Commune.objects.filter(postcodes__contains=[postcode]).order_by("name", "insee_code")
+    return with_postcode(Commune.objects.all(), postcode).order_by("name", "insee_code")
 
 
 def find_commune(query: str) -> Commune | None:
@@ -114,7 +124,7 @@ def find_commune(query: str) -> Commune | None:
         if not key:
             return None
         if _POSTCODE.fullmatch(code):
-            scoped = Commune.objects.filter(postcodes__contains=[code])
+            scoped = with_postcode(Commune.objects.all(), code)
         else:
             scoped = Commune.objects.filter(departement_id=code.zfill(2) if len(code) == 1 else code)
         matches = _by_name(key, scoped)
