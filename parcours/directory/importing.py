@@ -63,7 +63,7 @@ STRUCTURE_IMPORTED_FIELDS = tuple("source_id" if name == "id" else name for name
 SERVICE_IMPORTED_FIELDS = tuple(
     "source_id" if name == "id" else name for name in records.SERVICE_FIELDS if name != "structure_id"
 )
-SERVICE_DERIVED_FIELDS = ("structure_id", "point_latitude", "point_longitude", "remote", "facets")
+SERVICE_DERIVED_FIELDS = ("structure_id", *records.SEARCH_FIELDS)
 
 
 class ImportFileError(ValueError):

@@ -79,6 +79,8 @@ SERVICE_FIELDS = (
     "nombre_semaines",
 )
 REMOTE_MODE = "a-distance"
+# The fields refresh_search_fields derives: save them whenever it has run.
+SEARCH_FIELDS = ("point_latitude", "point_longitude", "remote", "facets")
 NULLABLE_NUMBERS = ("longitude", "latitude", "volume_horaire_hebdomadaire", "nombre_semaines")
 
 PYDANTIC_MESSAGES = {

@@ -327,7 +327,7 @@ def save_service(*, membership: Membership, service: Service | None, data: Mappi
         service.capacity_updated_at = timezone.now()
     records.refresh_search_fields(service, structure, _commune_point(service.code_insee))
     update_fields = sorted(
-        {*changed, "date_maj", "point_latitude", "point_longitude", "remote", "facets", "updated_at"}
+        {*changed, "date_maj", *records.SEARCH_FIELDS, "updated_at"}
         | ({"capacity_updated_at"} if capacity_changed else set())
     )
     service.save(update_fields=update_fields)
@@ -350,9 +350,7 @@ def _set_status(*, membership: Membership, service: Service, status: ServiceStat
     service.status = status
     service.date_maj = _today()
     records.refresh_search_fields(service, service.structure, _commune_point(service.code_insee))
-    service.save(
-        update_fields=["status", "date_maj", "point_latitude", "point_longitude", "remote", "facets", "updated_at"]
-    )
+    service.save(update_fields=["status", "date_maj", *records.SEARCH_FIELDS, "updated_at"])
     audit_log(
         actor=membership.user,
         organisation=membership.organisation,
@@ -421,10 +419,7 @@ def update_capacity(
             *values,
             "capacity_updated_at",
             "date_maj",
-            "point_latitude",
-            "point_longitude",
-            "remote",
-            "facets",
+            *records.SEARCH_FIELDS,
             "updated_at",
         ]
     )
@@ -685,7 +680,7 @@ def save_structure(*, membership: Membership, data: Mapping[str, Any]) -> Struct
         }
         for service in unplaced:
             records.refresh_search_fields(service, structure, centres.get(service.code_insee or structure.code_insee))
-        Service.objects.bulk_update(unplaced, ["point_latitude", "point_longitude", "facets", "remote"])
+        Service.objects.bulk_update(unplaced, list(records.SEARCH_FIELDS))
 
     audit_log(
         actor=membership.user,

@@ -49,13 +49,15 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     min_lam, max_lam = lam - dlam, lam + dlam
     min_lat = math.degrees(min_phi) - _BOX_EPSILON_DEG
     max_lat = math.degrees(max_phi) + _BOX_EPSILON_DEG
-    if min_lam < -math.pi or max_lam > math.pi:
+    min_lon, max_lon = math.degrees(min_lam) - _BOX_EPSILON_DEG, math.degrees(max_lam) + _BOX_EPSILON_DEG
+    if min_lon <= -180.0 or max_lon >= 180.0:
+        # Touching the antimeridian, where 180 and -180 are the same meridian: all longitudes.
         return min_lat, max_lat, -180.0, 180.0
     return (
         min_lat,
         max_lat,
-        max(-180.0, math.degrees(min_lam) - _BOX_EPSILON_DEG),
-        min(180.0, math.degrees(max_lam) + _BOX_EPSILON_DEG),
+        min_lon,
+        max_lon,
     )
 
 

@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from parcours.territories import geo
@@ -72,6 +72,7 @@ longitudes = st.floats(min_value=-180, max_value=180)
 distances = st.floats(min_value=0, max_value=3000)
 
 
+@example(lat=0.0, lon=180.0, km=0.0, bearing=0.0, fraction=0.0)  # on the antimeridian: 180 is -180
 @given(latitudes, longitudes, distances, st.floats(min_value=0, max_value=360), st.floats(min_value=0, max_value=1))
 def test_every_point_within_the_distance_lies_in_the_bounding_box(lat, lon, km, bearing, fraction):
     point_lat, point_lon = _destination(lat, lon, bearing, km * fraction)
