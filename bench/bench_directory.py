@@ -25,7 +25,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pathways import info, prepare_database, setup_django  # noqa: E402
 
 FIGURES = ("directory_import_services_per_s", "directory_search_p95_ms", "directory_api_page_p95_ms")
-LAPOSTE = ROOT.parent / "shared" / "data" / "geo" / "laposte_hexasmal.csv"
+LAPOSTE = next(
+    (
+        path
+        for path in (
+            ROOT.parent / "shared" / "data" / "geo" / "laposte_hexasmal.csv",
+            Path("/work/shared/data/geo/laposte_hexasmal.csv"),
+        )
+        if path.exists()
+    ),
+    ROOT.parent / "shared" / "data" / "geo" / "laposte_hexasmal.csv",
+)
 SOURCE = "bench"
 
 
