@@ -8,12 +8,14 @@ across fields every criterion must hold (AND)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from parcours.people.languages import language_name
 
 from . import vocabulary
 
@@ -117,12 +119,6 @@ def format_km(km: float) -> str:
     return text.replace(".", ",")
 
 
-def _default_language_name(code: str) -> str:
-    from parcours.www.diagnostics.languages import language_name
-
-    return language_name(code)
-
-
 def matched_zone(zone_eligibilite: Iterable[str], zone_codes: Iterable[str]) -> str | None:
     """The zone code through which a service is open to the person: a national code, one of the
     person's zone codes, NO_ZONE when the service declares none; None when it is not open to them."""
@@ -140,11 +136,9 @@ def reasons_for(
     service: ServiceLike,
     criteria: SearchCriteria,
     distance_km: float | None,
-    *,
-    language_name: Callable[[str], str] | None = None,
 ) -> list[str]:
     """Why this service answers the search, in French, most telling first."""
-    name_of = language_name or _default_language_name
+    name_of = language_name
     reasons: list[str] = []
     modes = set(service.modes_accueil or [])
     if distance_km is not None:

@@ -1,12 +1,21 @@
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.pathways.selectors import pathway_get_for
 from parcours.people.enums import ORDINARY_CATEGORIES
 from parcours.people.selectors import consented_categories
+
+
+def require_role(request, role: str, message: str):
+    """The membership the request acts for, when it holds `role`; otherwise the 403 page with `message`."""
+    membership = request.membership
+    if membership is None or membership.role != role:
+        raise PermissionDenied(message)
+    return membership
 
 
 def pathway_view(*, audit_read: bool = True):

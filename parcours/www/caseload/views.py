@@ -6,7 +6,6 @@ budget whatever the number of people."""
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from parcours.pathways import selectors
 from parcours.pathways.enums import Orientation, PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
 from parcours.people.enums import ProtectionStatus
+from parcours.www.decorators import require_role
 from parcours.www.forms_flow import paginate
 
 from .forms import CaseloadFilterForm
@@ -28,12 +28,6 @@ PAGE_SIZE = 25
 # Statistical confidentiality: a breakdown of people by a sensitive trait shows small counts as
 # "fewer than 5", so that an aggregate never points at one person of a small territory.
 SMALL_COUNT_THRESHOLD = 5
-
-
-def _require_role(request, role: str, message: str) -> None:
-    membership = request.membership
-    if membership is None or membership.role != role:
-        raise PermissionDenied(message)
 
 
 @dataclass
@@ -102,7 +96,7 @@ def caseload(request):
 @login_required
 @require_GET
 def orientation_queue(request):
-    _require_role(request, Role.CHARGE_ORIENTATION, _("Cette page est réservée aux chargé·es d'orientation."))
+    require_role(request, Role.CHARGE_ORIENTATION, _("Cette page est réservée aux chargé·es d'orientation."))
     qs = selectors.orientation_queue(membership=request.membership).select_related("person__commune")
     page = paginate(request, qs, PAGE_SIZE)
     now = timezone.now()
@@ -122,7 +116,7 @@ def orientation_queue(request):
 @login_required
 @require_GET
 def structure_followed(request):
-    _require_role(request, Role.ADMIN_STRUCTURE, _("Cette page est réservée aux administrateur·rices de structure."))
+    require_role(request, Role.ADMIN_STRUCTURE, _("Cette page est réservée aux administrateur·rices de structure."))
     membership = request.membership
     # Only the seats held by members of this structure: who follows the person here, and whether
     # as referent. Nothing of the pathway's contents is loaded.
@@ -170,7 +164,7 @@ def _breakdown(counts: dict, choices, *, other_label: str = "", mask_small: bool
 @login_required
 @require_GET
 def territory_dashboard(request):
-    _require_role(request, Role.PILOTE, _("Cette page est réservée aux pilotes territoriaux."))
+    require_role(request, Role.PILOTE, _("Cette page est réservée aux pilotes territoriaux."))
     departement = request.membership.organisation.departement
     aggregates = selectors.territory_aggregates(departement_code=departement.code)
     people = selectors.territory_people_aggregates(departement_code=departement.code)

@@ -8,9 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from parcours.diagnostics.enums import SENSITIVE_THEMES, AssessmentMethod, CecrlLevel, NeedLevel, Theme
 from parcours.diagnostics.models import Diagnostic, Situation
 from parcours.people.enums import DataCategory
+from parcours.people.languages import language_choices
 from parcours.www.widgets import DATE_WIDGET
-
-from .languages import language_choices
 
 NOTE_MAX = 2000
 SUMMARY_MAX = 4000

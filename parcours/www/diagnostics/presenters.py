@@ -8,8 +8,7 @@ from parcours.diagnostics.enums import NeedLevel, Theme
 from parcours.diagnostics.models import Diagnostic
 from parcours.diagnostics.rules import Change, diagnostic_diff
 from parcours.diagnostics.selectors import snapshot
-
-from .languages import language_name
+from parcours.people.languages import language_name
 
 
 def theme_label(theme: str) -> str:

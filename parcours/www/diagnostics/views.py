@@ -12,6 +12,7 @@ from parcours.diagnostics.enums import Theme
 from parcours.diagnostics.models import IntegrationContract, Situation
 from parcours.diagnostics.selectors import diagnostics_for
 from parcours.diagnostics.services import CIR_FIELDS, diagnostic_record, integration_contract_save
+from parcours.people.languages import language_name
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import add_service_errors, submit_form
 from parcours.www.pathway_context import pathway_context, require_can_edit
@@ -22,7 +23,6 @@ from .forms import (
     language_formset_class,
     visible_themes,
 )
-from .languages import language_name
 from .presenters import version_history
 
 # Versions shown on the page; older ones stay in the database and in the timeline.

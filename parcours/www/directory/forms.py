@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from parcours.directory import vocabulary
 from parcours.directory.search import DEFAULT_DISTANCE_KM, MAX_DISTANCE_KM, MIN_DISTANCE_KM, SearchCriteria
 from parcours.directory.selectors import criteria_with_commune
+from parcours.people.languages import language_choices
 from parcours.territories.models import Commune
 from parcours.territories.selectors import commune_suggestions, find_commune
-from parcours.www.diagnostics.languages import language_choices
 from parcours.www.widgets import FastSelect, FastSelectMultiple
 
 DISTANCE_MESSAGE = gettext_lazy("La distance doit être comprise entre %(min)s et %(max)s km.") % {

@@ -19,8 +19,8 @@ from parcours.directory.search import DEFAULT_DISTANCE_KM
 from parcours.directory.selectors import describe, search_queryset, visible_service, zone_names
 from parcours.pathways.models import Pathway
 from parcours.pathways.selectors import pathway_get_for
+from parcours.people.languages import LANGUAGE_NAMES, language_name
 from parcours.people.selectors import consented_categories
-from parcours.www.diagnostics.languages import LANGUAGE_NAMES, language_name
 from parcours.www.forms_flow import paginate
 
 from .forms import DirectorySearchForm

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from parcours.directory import quality, services
 from parcours.directory.models import DuplicateCandidate, DuplicateStatus, Service, ServiceStatus
 from parcours.organisations.enums import Role
+from parcours.www.decorators import require_role
 from parcours.www.forms_flow import paginate, submit_form
 
 from .forms import CapacityForm, DuplicateDecisionForm, ServiceForm, StructureForm
@@ -24,10 +25,9 @@ PAGE_SIZE = 25
 
 
 def _require_admin(request):
-    membership = request.membership
-    if membership is None or membership.role != Role.ADMIN_STRUCTURE:
-        raise PermissionDenied(_("Cette page est réservée aux administrateur·rices de structure."))
-    return membership
+    return require_role(
+        request, Role.ADMIN_STRUCTURE, _("Cette page est réservée aux administrateur·rices de structure.")
+    )
 
 
 def _service_for(request, service_id: int) -> Service:

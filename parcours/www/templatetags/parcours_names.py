@@ -3,7 +3,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from parcours.www.diagnostics.languages import language_name
+from parcours.people.languages import language_name
 
 register = template.Library()
 

@@ -1,5 +1,5 @@
+from parcours.people.languages import LANGUAGE_NAMES, language_choices, language_name
 from parcours.people.models import is_known_language
-from parcours.www.diagnostics.languages import LANGUAGE_NAMES, language_choices, language_name
 
 
 def test_every_language_offered_is_accepted_by_the_domain():
