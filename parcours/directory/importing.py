@@ -35,11 +35,11 @@ from django.utils import timezone
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
-from parcours.territories import geo
-from parcours.territories.models import Commune, Departement, Epci
+from parcours.territories.models import Commune
 
 from . import records
 from .models import ImportKind, ImportRejection, ImportRun, ImportStatus, Service, ServiceStatus, Structure
+from .selectors import territory_reference
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 KINDS = (ImportKind.STRUCTURES.value, ImportKind.SERVICES.value)
@@ -536,8 +536,7 @@ def _database_checks(fields: Mapping[str, Any], kind: str) -> list[str]:
 
 
 def _reference_for(checked_raw: Iterable[Mapping[str, Any]]) -> tuple[records.Reference, dict[str, tuple]]:
-    """The territory's codes the rows of a chunk use (a few queries whatever the size of the commune
-    table), and the communes' centres for services without coordinates."""
+    """The territory's codes the rows of a chunk use, and the centres of their communes."""
     codes: set[str] = set()
     for raw in checked_raw:
         code = raw.get("code_insee")
@@ -546,29 +545,7 @@ def _reference_for(checked_raw: Iterable[Mapping[str, Any]]) -> tuple[records.Re
         zone = raw.get("zone_eligibilite")
         if isinstance(zone, list):
             codes.update(code for code in zone if isinstance(code, str))
-    commune_codes = {code for code in codes if len(code) == 5}
-    departements = {geo.departement_of_insee(c) for c in commune_codes if geo.is_valid_insee_commune_code(c)}
-    points = {
-        code: (lat, lon)
-        for code, lat, lon in Commune.objects.filter(insee_code__in=commune_codes).values_list(
-            "insee_code", "latitude", "longitude"
-        )
-    }
-    reference = records.Reference(
-        commune_codes=frozenset(points),
-        departement_codes=frozenset(Departement.objects.values_list("code", flat=True)),
-        loaded_departements=frozenset(
-            # order_by(): the model's default ordering by name would otherwise enter the DISTINCT.
-            Commune.objects.filter(departement_id__in=departements)
-            .order_by()
-            .values_list("departement_id", flat=True)
-            .distinct()
-        ),
-        epci_codes=frozenset(
-            Epci.objects.filter(code__in={c for c in codes if len(c) == 9}).values_list("code", flat=True)
-        ),
-    )
-    return reference, points
+    return territory_reference(codes)
 
 
 def _by_keys(model: Any, keys: Iterable[tuple[str, str]], fields: Iterable[str]) -> dict[tuple[str, str], dict]:

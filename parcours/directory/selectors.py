@@ -24,6 +24,7 @@ from parcours.territories import geo
 from parcours.territories.models import Commune, Departement, Epci
 from parcours.territories.selectors import zone_codes_for_commune
 
+from . import records
 from .models import Service, ServiceStatus
 from .search import ALL_PUBLICS, NO_ZONE, SearchCriteria, reasons_for
 from .vocabulary import NATIONAL_ZONE_CODES
@@ -191,3 +192,33 @@ def visible_service(*, pk: int, membership: Membership | None) -> Service:
     if service is None:
         raise Http404("Service introuvable.")
     return service
+
+
+def territory_reference(codes: Iterable[str]) -> tuple[records.Reference, dict[str, tuple[float | None, float | None]]]:
+    """What the record checks need to know about these INSEE/EPCI codes, and the centres of the
+    communes among them (for services without coordinates), in four small queries whatever the size
+    of the commune table: only the codes at hand are looked up."""
+    codes = {code for code in codes if code}
+    commune_codes = {code for code in codes if len(code) == 5}
+    departements = {geo.departement_of_insee(c) for c in commune_codes if geo.is_valid_insee_commune_code(c)}
+    points = {
+        code: (lat, lon)
+        for code, lat, lon in Commune.objects.filter(insee_code__in=commune_codes).values_list(
+            "insee_code", "latitude", "longitude"
+        )
+    }
+    reference = records.Reference(
+        commune_codes=frozenset(points),
+        departement_codes=frozenset(Departement.objects.values_list("code", flat=True)),
+        loaded_departements=frozenset(
+            # order_by(): the model's default ordering by name would otherwise enter the DISTINCT.
+            Commune.objects.filter(departement_id__in=departements)
+            .order_by()
+            .values_list("departement_id", flat=True)
+            .distinct()
+        ),
+        epci_codes=frozenset(
+            Epci.objects.filter(code__in={c for c in codes if len(c) == 9}).values_list("code", flat=True)
+        ),
+    )
+    return reference, points

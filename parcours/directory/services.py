@@ -34,10 +34,11 @@ from parcours.audit.services import audit_log
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
 from parcours.territories import geo
-from parcours.territories.models import Commune, Departement, Epci
+from parcours.territories.models import Commune
 
 from . import quality, records
 from .models import PARCOURS_SOURCE, DuplicateCandidate, DuplicateStatus, Service, ServiceStatus, Structure
+from .selectors import territory_reference
 
 # The v1 fields a form may set; identity (source, id, structure_id) and date_maj are set here.
 EDITABLE_V1_FIELDS = tuple(name for name in records.SERVICE_FIELDS if name not in {"source", "id", "structure_id"})
@@ -133,26 +134,7 @@ def structure_for_organisation(*, organisation: Organisation) -> Structure:
 
 
 def _reference_for(codes: Iterable[str]) -> records.Reference:
-    """What `records.check_service` needs to know about these codes, in a few small queries (the
-    commune table may hold all of France: only the codes at hand are looked up)."""
-    codes = {code for code in codes if code}
-    commune_codes = {code for code in codes if len(code) == 5}
-    epci_codes = {code for code in codes if len(code) == 9}
-    departements_of_communes = {
-        geo.departement_of_insee(c) for c in commune_codes if geo.is_valid_insee_commune_code(c)
-    }
-    return records.Reference(
-        commune_codes=frozenset(
-            Commune.objects.filter(insee_code__in=commune_codes).values_list("insee_code", flat=True)
-        ),
-        departement_codes=frozenset(Departement.objects.values_list("code", flat=True)),
-        loaded_departements=frozenset(
-            Commune.objects.filter(departement_id__in=departements_of_communes)
-            .values_list("departement_id", flat=True)
-            .distinct()
-        ),
-        epci_codes=frozenset(Epci.objects.filter(code__in=epci_codes).values_list("code", flat=True)),
-    )
+    return territory_reference(codes)[0]
 
 
 def _errors_by_field(messages: Iterable[str]) -> dict[str, list[str]]:
