@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from parcours.territories import geo
+
 # Main towns of the demo département with their INSEE codes (the communes file gives the coordinates).
 TOWNS = {
     "44109": "Nantes",
@@ -422,18 +424,9 @@ SECOND_SOURCE = "dora-demo"
 
 
 def siret_for(rng: random.Random) -> str:
-    """A 14-digit number passing the Luhn check (fictional establishments)."""
-    digits = [rng.randint(0, 9) for _ in range(13)]
-    digits[0] = rng.randint(1, 9)
-    for check in range(10):
-        candidate = digits + [check]
-        total = 0
-        for index, digit in enumerate(reversed(candidate)):
-            doubled = digit * 2 if index % 2 else digit
-            total += doubled - 9 if doubled > 9 else doubled
-        if total % 10 == 0:
-            return "".join(map(str, candidate))
-    raise AssertionError("unreachable")
+    """A 14-digit number with a valid control key (fictional establishments)."""
+    stem = f"{rng.randint(1, 9)}{rng.randint(0, 10**12 - 1):012d}"
+    return next(candidate for key in range(10) if geo.is_valid_siret(candidate := f"{stem}{key}"))
 
 
 def _zone(rng: random.Random, insee: str) -> list[str]:

@@ -149,7 +149,6 @@ class Reference:
     # Départements whose communes are loaded: an unknown commune code of such a département is an error;
     # elsewhere the commune table may simply be partial (the demo loads one département).
     loaded_departements: frozenset[str] = frozenset()
-    epci_codes: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -195,8 +195,8 @@ def visible_service(*, pk: int, membership: Membership | None) -> Service:
 
 
 def territory_reference(codes: Iterable[str]) -> tuple[records.Reference, dict[str, tuple[float | None, float | None]]]:
-    """What the record checks need to know about these INSEE/EPCI codes, and the centres of the
-    communes among them (for services without coordinates), in four small queries whatever the size
+    """What the record checks need to know about these INSEE codes, and the centres of the
+    communes among them (for services without coordinates), in three small queries whatever the size
     of the commune table: only the codes at hand are looked up."""
     codes = {code for code in codes if code}
     commune_codes = {code for code in codes if len(code) == 5}
@@ -216,9 +216,6 @@ def territory_reference(codes: Iterable[str]) -> tuple[records.Reference, dict[s
             .order_by()
             .values_list("departement_id", flat=True)
             .distinct()
-        ),
-        epci_codes=frozenset(
-            Epci.objects.filter(code__in={c for c in codes if len(c) == 9}).values_list("code", flat=True)
         ),
     )
     return reference, points

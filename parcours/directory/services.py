@@ -33,6 +33,7 @@ from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
+from parcours.people.models import is_known_language
 from parcours.territories import geo
 from parcours.territories.models import Commune
 
@@ -41,8 +42,9 @@ from .models import PARCOURS_SOURCE, DuplicateCandidate, DuplicateStatus, Servic
 from .selectors import territory_reference
 
 # The v1 fields a form may set; identity (source, id, structure_id) and date_maj are set here.
-EDITABLE_V1_FIELDS = tuple(name for name in records.SERVICE_FIELDS if name not in {"source", "id", "structure_id"})
-EDITABLE_V1_FIELDS = tuple(name for name in EDITABLE_V1_FIELDS if name != "date_maj")
+EDITABLE_V1_FIELDS = tuple(
+    name for name in records.SERVICE_FIELDS if name not in {"source", "id", "structure_id", "date_maj"}
+)
 CAPACITY_FIELDS = ("places_total", "places_free", "waiting_days", "next_sessions")
 # What Parcours adds to the schema and the service form also edits.
 EXTRA_FIELDS = ("languages", "interpreting", *CAPACITY_FIELDS)
@@ -254,6 +256,11 @@ def save_service(*, membership: Membership, service: Service | None, data: Mappi
         # The package's union type reports one error per alternative ("texte trop court", "trop long"…):
         # say instead which code is wrong and what is expected.
         errors["zone_eligibilite"] = zone_errors
+    unknown_languages = [code for code in data.get("languages") or [] if not is_known_language(code)]
+    if unknown_languages:
+        errors["languages"] = [
+            _("Code de langue inconnu : %(codes)s.") % {"codes": ", ".join(f"« {code} »" for code in unknown_languages)}
+        ]
     capacity = {name: data.get(name) for name in CAPACITY_FIELDS}
     capacity_errors, sessions = _capacity_errors(
         places_total=capacity["places_total"],

@@ -310,3 +310,10 @@ def test_save_service_is_one_transaction(admin, monkeypatch):
     with pytest.raises(RuntimeError):
         services.save_service(membership=admin, service=None, data=valid_data())
     assert not Service.objects.filter(operator=admin.organisation).exists()
+
+
+def test_save_service_refuses_an_unknown_language_code_and_writes_nothing(admin):
+    with pytest.raises(ValidationError) as error:
+        services.save_service(membership=admin, service=None, data=valid_data(languages=["fr", "xx-klingon"]))
+    assert "« xx-klingon »" in str(error.value.message_dict["languages"])
+    assert not Service.objects.filter(operator=admin.organisation).exists()
