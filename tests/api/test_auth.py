@@ -135,3 +135,12 @@ def test_openapi_document_lists_every_parameter_and_resolves_every_reference(cli
     text = json.dumps(document)
     references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text))
     assert references and references <= set(document["components"]["schemas"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/services/inconnu", "/api/v1/structures/inconnu"])
+@pytest.mark.parametrize("header", [None, "Bearer pas-un-jeton"])
+def test_detail_endpoints_refuse_a_missing_or_unknown_token(client, db, path, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = client.get(path, **extra)
+    assert response.status_code == 401
+    assert response.json()["detail"]

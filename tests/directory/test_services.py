@@ -317,3 +317,58 @@ def test_save_service_refuses_an_unknown_language_code_and_writes_nothing(admin)
         services.save_service(membership=admin, service=None, data=valid_data(languages=["fr", "xx-klingon"]))
     assert "« xx-klingon »" in str(error.value.message_dict["languages"])
     assert not Service.objects.filter(operator=admin.organisation).exists()
+
+
+def test_decide_duplicate_refused_when_acting_with_someone_elses_membership(admin):
+    candidate = _service_pair(admin.organisation, OrganisationFactory())
+    with pytest.raises(PermissionDenied, match="en votre nom"):
+        services.decide_duplicate(user=UserFactory(), membership=admin, candidate=candidate, decision="same")
+    candidate.refresh_from_db()
+    assert candidate.status == DuplicateStatus.PENDING
+
+
+@pytest.mark.parametrize("superuser_active", [None, False])
+def test_decide_duplicate_refused_without_membership_unless_an_active_superuser(superuser_active):
+    candidate = _service_pair(OrganisationFactory(), OrganisationFactory())
+    user = UserFactory() if superuser_active is None else UserFactory(is_superuser=True, is_active=False)
+    with pytest.raises(PermissionDenied):
+        services.decide_duplicate(user=user, membership=None, candidate=candidate, decision="same")
+    candidate.refresh_from_db()
+    assert candidate.status == DuplicateStatus.PENDING
+
+
+@pytest.mark.parametrize("who", ["conseiller", "none", "inactive"])
+def test_publish_update_capacity_and_archive_refused_for_non_admins(admin, who):
+    membership = {
+        "conseiller": lambda: MembershipFactory(organisation=admin.organisation),
+        "none": lambda: None,
+        "inactive": lambda: MembershipFactory(organisation=admin.organisation, admin=True, is_active=False),
+    }[who]()
+    draft = operated_service(admin.organisation, status=ServiceStatus.DRAFT)
+    published = operated_service(admin.organisation, places_total=10, places_free=2)
+    with pytest.raises(PermissionDenied):
+        services.publish_service(membership=membership, service=draft)
+    with pytest.raises(PermissionDenied):
+        services.update_capacity(
+            membership=membership, service=published, places_total=10, places_free=9, waiting_days=0, next_sessions=[]
+        )
+    with pytest.raises(PermissionDenied):
+        services.archive_service(membership=membership, service=published)
+    draft.refresh_from_db()
+    published.refresh_from_db()
+    assert draft.status == ServiceStatus.DRAFT
+    assert (published.status, published.places_free) == (ServiceStatus.PUBLISHED, 2)
+
+
+def test_archive_refused_for_another_organisations_admin(admin):
+    service = operated_service(OrganisationFactory())
+    with pytest.raises(PermissionDenied):
+        services.archive_service(membership=admin, service=service)
+    service.refresh_from_db()
+    assert service.status == ServiceStatus.PUBLISHED
+
+
+def test_save_structure_refused_without_membership():
+    with pytest.raises(PermissionDenied):
+        services.save_structure(membership=None, data={"nom": "Structure sans membre"})
+    assert not Structure.objects.filter(nom="Structure sans membre").exists()
