@@ -79,9 +79,14 @@ def _name_prefix_regex(key: str) -> str:
     return "^" + _SEPARATOR.join(parts) if parts else "^"
 
 
+def _communes() -> QuerySet[Commune]:
+    """Communes with what a search around them reads next (département, EPCI): one query, not three."""
+    return Commune.objects.select_related("departement", "epci")
+
+
 def _by_name(key: str, queryset: QuerySet[Commune] | None = None) -> list[Commune]:
     """Communes whose normalised name equals `key`, by INSEE code (homonyms: lowest code first)."""
-    base = queryset if queryset is not None else Commune.objects.all()
+    base = queryset if queryset is not None else _communes()
     rows = base.filter(name__regex=_name_prefix_regex(key)).order_by("insee_code")
     return [commune for commune in rows if geo.normalise_name(commune.name) == key]
 
@@ -96,7 +101,7 @@ def with_postcode(queryset: QuerySet[Commune], postcode: str) -> QuerySet[Commun
 
 
 def _by_postcode(postcode: str) -> QuerySet[Commune]:
-    return with_postcode(Commune.objects.all(), postcode).order_by("name", "insee_code")
+    return with_postcode(_communes(), postcode).order_by("name", "insee_code")
 
 
 def find_commune(query: str) -> Commune | None:
@@ -114,7 +119,7 @@ def find_commune(query: str) -> Commune | None:
     if not text:
         return None
     if _POSTCODE.fullmatch(text) or geo.is_valid_insee_commune_code(text.upper()):
-        commune = Commune.objects.filter(pk=text.upper()).first()
+        commune = _communes().filter(pk=text.upper()).first()
         return commune or _by_postcode(text).first()
     qualified = _QUALIFIED.match(text)
     if qualified:
@@ -124,9 +129,9 @@ def find_commune(query: str) -> Commune | None:
         if not key:
             return None
         if _POSTCODE.fullmatch(code):
-            scoped = with_postcode(Commune.objects.all(), code)
+            scoped = with_postcode(_communes(), code)
         else:
-            scoped = Commune.objects.filter(departement_id=code.zfill(2) if len(code) == 1 else code)
+            scoped = _communes().filter(departement_id=code.zfill(2) if len(code) == 1 else code)
         matches = _by_name(key, scoped)
         return matches[0] if matches else None
     key = geo.normalise_name(text)

@@ -72,7 +72,6 @@ def offer_list(request):
             "page": page,
             "rows": rows,
             "organisation": membership.organisation,
-            "stale_days": quality.STALE_AFTER_DAYS,
         },
     )
 
