@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "widget_tweaks",
     "dsfr",
+    "django_tasks",
+    "django_tasks_db",
     "parcours.users",
     "parcours.territories",
     "parcours.occupations",
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
     "parcours.diagnostics",
     "parcours.pathways",
     "parcours.directory",
+    "parcours.referrals",
+    "parcours.notifications",
     "parcours.api",
     "parcours.audit",
     "parcours.demo",
@@ -178,3 +182,16 @@ DIRECTORY_IMPORT_MAX_BYTES = int(os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", 50
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Absolute address of the site, for links in e-mails sent by commands (no request to read it from).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# Background work (notifications, the break scan, the referral deadline sweep): django-tasks with
+# the database backend; `manage.py db_worker` runs the queue in production. The demo and the tests
+# run tasks at once (after the transaction commits, since services enqueue in `on_commit`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Referrals: links for structures without an account are valid this long; an unanswered referral
+# is recalled to the recipient this many days before its deadline.
+REFERRAL_LINK_VALID_DAYS = 8
+REFERRAL_REMINDER_DAYS_BEFORE = 2
+# Break rules (defaults; the inactivity delay is also set per organisation).
+BREAK_REFUSED_NO_FOLLOW_UP_DAYS = 15
+BREAK_PERMIT_EXPIRY_DAYS = 60
+BREAK_CIR_FRENCH_START_DAYS = 30

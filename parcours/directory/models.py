@@ -6,6 +6,7 @@ Multi-valued vocabularies are JSON lists (validated against the package); `facet
 values as space-delimited tokens so that search filters stay plain SQL on PostgreSQL and SQLite."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +118,12 @@ class Service(AddressFields):
         blank=True,
         related_name="directory_services",
         verbose_name=_("organisation qui le met en œuvre"),
+    )
+    # Days the operator has to answer a referral before it expires.
+    referral_sla_days = models.PositiveSmallIntegerField(
+        _("délai de réponse aux prescriptions (jours)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
     )
     places_total = models.PositiveIntegerField(_("places au total"), null=True, blank=True)
     places_free = models.PositiveIntegerField(_("places libres"), null=True, blank=True)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,10 @@ class Organisation(models.Model):
     )
     email = models.EmailField(_("e-mail de contact"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # A pathway whose referent works here breaks after this many days without activity.
+    inactivity_days = models.PositiveSmallIntegerField(
+        _("jours sans activité avant alerte"), default=45, validators=[MinValueValidator(7), MaxValueValidator(365)]
+    )
 
     class Meta:
         verbose_name = _("organisation")

@@ -83,3 +83,40 @@ class EventKind(models.TextChoices):
     JOIN_DECIDED = "join_decided", _("Réponse à une demande d'accès")
     ORIENTATION_DECIDED = "orientation_decided", _("Orientation décidée")
     BREAK_GLASS = "break_glass", _("Accès exceptionnel administrateur")
+    REORIENTATION_REQUESTED = "reorientation_requested", _("Demande de réorientation")
+    REORIENTATION_DECIDED = "reorientation_decided", _("Réponse à une demande de réorientation")
+    REFERRAL_SENT = "referral_sent", _("Prescription envoyée")
+    REFERRAL_UPDATED = "referral_updated", _("Prescription mise à jour")
+    ALERT_OPENED = "alert_opened", _("Alerte de rupture ouverte")
+    ALERT_CLOSED = "alert_closed", _("Alerte de rupture levée")
+
+
+class ActionKind(models.TextChoices):
+    """Actions the break rules recognise; everything else is "other"."""
+
+    OTHER = "other", _("Autre action")
+    PERMIT_RENEWAL = "permit_renewal", _("Renouvellement du titre de séjour")
+    FRENCH_COURSE = "french_course", _("Cours de français (CIR)")
+
+
+class ReorientationStatus(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    ACCEPTED = "accepted", _("Acceptée")
+    REFUSED = "refused", _("Refusée")
+
+
+class BreakKind(models.TextChoices):
+    """The ways a pathway breaks (ruptures de parcours), each detected by one rule of the scan."""
+
+    NO_REFERENT = "no_referent", _("Sans référent·e")
+    INACTIVE = "inactive", _("Sans activité")
+    REFERRAL_UNANSWERED = "referral_unanswered", _("Prescription sans réponse")
+    REFERRAL_REFUSED = "referral_refused", _("Prescription refusée sans nouvelle proposition")
+    NO_NEXT_STEP = "no_next_step", _("Action terminée sans suite prévue")
+    PERMIT_EXPIRING = "permit_expiring", _("Titre de séjour à renouveler")
+    CIR_FRENCH_NOT_STARTED = "cir_french_not_started", _("Cours de français du CIR non commencés")
+
+
+class AlertAssignee(models.TextChoices):
+    REFERENT = "referent", _("Référent·e")
+    ORIENTATION = "orientation", _("Chargé·e d'orientation")

@@ -11,14 +11,18 @@ from parcours.people.models import Person
 from parcours.territories.models import Departement
 
 from .enums import (
+    ActionKind,
     ActionStatus,
+    AlertAssignee,
     AppointmentMode,
     AppointmentStatus,
+    BreakKind,
     EventKind,
     GoalStatus,
     JoinRequestStatus,
     Orientation,
     PathwayStatus,
+    ReorientationStatus,
 )
 
 NOTE_MAX_LENGTH = 5000
@@ -123,7 +127,10 @@ class Goal(models.Model):
 class Action(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="actions")
     text = models.CharField(_("action"), max_length=300)
+    kind = models.CharField(_("type d'action"), max_length=32, choices=ActionKind.choices, default=ActionKind.OTHER)
     status = models.CharField(_("statut"), max_length=16, choices=ActionStatus.choices, default=ActionStatus.PLANNED)
+    # When the action reached a finished status (done, abandoned, cancelled): the break rules read it.
+    finished_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(_("échéance"), null=True, blank=True)
     done_on = models.DateField(_("réalisée le"), null=True, blank=True)
     carried_by = models.ForeignKey(
@@ -233,3 +240,101 @@ class BreakGlassAccess(models.Model):
     reason = models.CharField(_("motif"), max_length=500)
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+
+class OrientationDecision(models.Model):
+    """A chargé·e d'orientation's decision: the accompaniment, the accompanying structure and the
+    referent. The latest one is the pathway's orientation; earlier ones stay as history."""
+
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="orientation_decisions")
+    orientation = models.CharField(_("orientation"), max_length=32, choices=Orientation.choices)
+    structure = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("structure d'accompagnement")
+    )
+    referent = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("référent·e")
+    )
+    reason = models.CharField(_("motif"), max_length=500)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+    # Set when the decision answers a re-orientation request.
+    request = models.OneToOneField(
+        "ReorientationRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="decision"
+    )
+
+    class Meta:
+        verbose_name = _("décision d'orientation")
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(orientation=Orientation.PENDING), name="orientation_decision_not_pending"
+            )
+        ]
+
+
+class ReorientationRequest(models.Model):
+    """A professional asks the chargé·e d'orientation to change the person's orientation."""
+
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="reorientation_requests")
+    requested_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    proposed_orientation = models.CharField(_("orientation proposée"), max_length=32, choices=Orientation.choices)
+    reason = models.CharField(_("motif"), max_length=500)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=ReorientationStatus.choices, default=ReorientationStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(_("motif de la réponse"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de réorientation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pathway"],
+                condition=Q(status=ReorientationStatus.PENDING),
+                name="reorientation_one_pending_per_pathway",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ReorientationStatus.PENDING)
+                | (Q(decided_at__isnull=False) & ~Q(decision_reason="")),
+                name="reorientation_decided_with_reason",
+            ),
+        ]
+
+
+class PathwayAlert(models.Model):
+    """A pathway break caught by the scan. Opened when a rule matches, closed by the scan itself when
+    the condition clears; at most one open alert per (pathway, kind, subject)."""
+
+    pathway = models.ForeignKey(Pathway, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("type"), max_length=32, choices=BreakKind.choices)
+    # What the alert is about within the pathway ("referral:12", "action:40"), or "" for the pathway.
+    subject = models.CharField(max_length=64, blank=True, default="")
+    # Since when the condition holds (not when the scan saw it).
+    since = models.DateTimeField(_("depuis"))
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Who should act: the referent's seat, or the chargé·e d'orientation of the département.
+    assignee = models.CharField(max_length=16, choices=AlertAssignee.choices)
+    assignee_membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts_to_handle"
+    )
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("alerte de rupture")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pathway", "kind", "subject"],
+                condition=Q(closed_at__isnull=True),
+                name="alert_one_open_per_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["assignee_membership"], condition=Q(closed_at__isnull=True), name="alert_open_assignee_idx"
+            ),
+            models.Index(fields=["kind"], condition=Q(closed_at__isnull=True), name="alert_open_kind_idx"),
+            models.Index(fields=["pathway"], name="alert_pathway_idx"),
+        ]

@@ -22,6 +22,7 @@ from parcours.people.selectors import consented_categories
 
 from .enums import (
     ACTION_TRANSITIONS,
+    FINISHED_ACTION_STATUSES,
     ActionStatus,
     AppointmentStatus,
     EventKind,
@@ -565,7 +566,8 @@ def action_set_status(
         done_on = None
     previous = action.get_status_display()
     action.status, action.done_on = status, done_on
-    action.save(update_fields=["status", "done_on"])
+    action.finished_at = timezone.now() if status in FINISHED_ACTION_STATUSES else None
+    action.save(update_fields=["status", "done_on", "finished_at"])
     event_record(
         pathway=pathway,
         kind=EventKind.ACTION_UPDATED,
