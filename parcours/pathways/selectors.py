@@ -184,18 +184,6 @@ def person_directory_lookup(
     )
 
 
-def orientation_queue(*, membership: Membership) -> QuerySet[Pathway]:
-    """For a chargé·e d'orientation: open pathways of granted départements awaiting a decision."""
-    if membership.role != Role.CHARGE_ORIENTATION:
-        return Pathway.objects.none()
-    return (
-        pathways_visible_to(membership=membership)
-        .filter(orientation=Orientation.PENDING, status=PathwayStatus.OPEN)
-        .select_related("person")
-        .order_by("opened_at", "id")
-    )
-
-
 def territory_aggregates(*, departement_code: str) -> dict:
     """For a pilote territorial: counts only, never a person."""
     qs = Pathway.objects.filter(departement_id=departement_code)

@@ -28,7 +28,6 @@ from .enums import (
     EventKind,
     GoalStatus,
     JoinRequestStatus,
-    Orientation,
     PathwayStatus,
 )
 from .models import (
@@ -393,42 +392,6 @@ def member_end(*, seat: FollowUpMember, reason: str, membership: Membership, act
         fields=["members"],
     )
     return seat
-
-
-@transaction.atomic
-def orientation_decide(
-    *, pathway: Pathway, orientation: str, reason: str, membership: Membership, acting_user
-) -> Pathway:
-    pathway = Pathway.objects.select_for_update(no_key=True).get(pk=pathway.pk)
-    _require_open(pathway)
-    if not _is_orientation_officer_for(pathway=pathway, membership=membership):
-        raise PermissionDenied(_("Seul·e un·e chargé·e d'orientation décide de l'orientation."))
-    if orientation not in Orientation.values or orientation == Orientation.PENDING:
-        raise ValidationError({"orientation": _("Choisissez une orientation.")})
-    if not reason.strip():
-        raise ValidationError({"reason": _("Motivez la décision d'orientation.")})
-    if errors := _reason_errors(reason, max_length=500):
-        raise ValidationError(errors)
-    pathway.orientation = orientation
-    pathway.save(update_fields=["orientation"])
-    event_record(
-        pathway=pathway,
-        kind=EventKind.ORIENTATION_DECIDED,
-        actor=acting_user,
-        membership=membership,
-        summary=_("Orientation %(o)s : %(reason)s")
-        % {"o": Orientation(orientation).label.lower(), "reason": reason.strip()},
-    )
-    audit_log(
-        actor=acting_user,
-        organisation=membership.organisation,
-        action=AuditAction.UPDATE,
-        obj=pathway,
-        person=pathway.person,
-        fields=["orientation"],
-        reason=reason.strip(),
-    )
-    return pathway
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from parcours.audit.models import AuditAction, AuditEntry
 from parcours.diagnostics.services import diagnostic_record, integration_contract_save
+from parcours.pathways import orientation
 from parcours.pathways import services as pw
 from parcours.pathways.enums import ActionStatus, AppointmentMode, GoalStatus, Orientation
 from parcours.pathways.models import FollowUpMember, JoinRequest
@@ -81,12 +82,16 @@ CASES = [
     ),
     (
         "orientation_decide",
-        lambda c: pw.orientation_decide(
-            pathway=c["pathway"], orientation=Orientation.SOCIAL, reason="Freins", **_kw(c, c["officer"])
+        lambda c: orientation.orientation_decide(
+            pathway=c["pathway"],
+            orientation=Orientation.SOCIAL,
+            structure=c["officer"].organisation,
+            reason="Freins",
+            **_kw(c, c["officer"]),
         ),
-        "pathways.pathway",
-        AuditAction.UPDATE,
-        ["orientation"],
+        "pathways.orientationdecision",
+        AuditAction.CREATE,
+        ["orientation", "structure"],
     ),
     (
         "goal_create",

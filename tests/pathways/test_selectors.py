@@ -12,7 +12,6 @@ from parcours.pathways.enums import Orientation, PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
 from parcours.pathways.selectors import (
     caseload_for,
-    orientation_queue,
     pathway_get_for,
     pathways_visible_to,
     people_followed_by_organisation,
@@ -361,33 +360,6 @@ def test_territory_aggregates_hold_only_numbers(pathway):
     assert all(isinstance(v, int) for v in values)
 
 
-# --- orientation_queue ------------------------------------------------------------------------
-
-
-def test_orientation_queue_lists_pending_pathways_of_granted_departement(pathway, vendee):
-    grant = TerritoryGrantFactory(departement=pathway.departement)
-    PathwayFactory(orientation=Orientation.PROFESSIONAL)  # already decided
-    PathwayFactory(departement=vendee)  # another département
-    assert list(orientation_queue(membership=grant.membership)) == [pathway]
-
-
-def test_orientation_queue_is_empty_after_revocation(pathway):
-    grant = TerritoryGrantFactory(departement=pathway.departement)
-    grant.revoked_at = timezone.now()
-    grant.save(update_fields=["revoked_at"])
-    assert list(orientation_queue(membership=grant.membership)) == []
-
-
-def test_orientation_queue_is_empty_for_other_roles(pathway, membership):
-    assert list(orientation_queue(membership=membership)) == []
-
-
-def test_orientation_queue_ordered_by_opening(pathway):
-    grant = TerritoryGrantFactory(departement=pathway.departement)
-    older = PathwayFactory(opened_at=timezone.now() - datetime.timedelta(days=3))
-    assert list(orientation_queue(membership=grant.membership)) == [older, pathway]
-
-
 def test_organisation_factory_default_departement_is_44():
     # Guard for the tests above, which rely on every factory sharing département 44.
     assert OrganisationFactory().departement_id == "44"
@@ -400,15 +372,6 @@ def test_directory_lookup_is_two_queries(known_person_pathway, django_assert_num
     with django_assert_num_queries(2):
         rows = list(person_directory_lookup(identifier="7654321"))
         assert rows[0].referent_seats[0].membership.user.username
-
-
-def test_orientation_queue_is_one_query(pathway, django_assert_num_queries):
-    grant = TerritoryGrantFactory(departement=pathway.departement)
-    for _ in range(3):
-        PathwayFactory()
-    with django_assert_num_queries(1):
-        names = [p.person.last_name for p in orientation_queue(membership=grant.membership)]
-    assert len(names) == 4
 
 
 def test_structure_admin_list_is_one_query(pathway, membership, django_assert_num_queries):

@@ -19,7 +19,6 @@ from parcours.pathways.enums import (
     EventKind,
     GoalStatus,
     JoinRequestStatus,
-    Orientation,
     PathwayStatus,
 )
 from parcours.pathways.models import (
@@ -48,14 +47,12 @@ from parcours.pathways.services import (
     member_add,
     member_end,
     note_create,
-    orientation_decide,
     pathway_close,
     pathway_open,
     referent_change,
 )
 from tests.factories import (
     ActionFactory,
-    DepartementFactory,
     FollowUpMemberFactory,
     GoalFactory,
     MembershipFactory,
@@ -885,59 +882,7 @@ def test_break_glass_expiry_is_honoured(pathway):
     assert pathways_visible_to(membership=None, user=admin).count() == 0
 
 
-# --- orientation_decide -----------------------------------------------------------------------
-
-
-def test_orientation_officer_decides_the_orientation(pathway, officer):
-    orientation_decide(
-        pathway=pathway,
-        orientation=Orientation.SOCIAL,
-        reason="Freins logement",
-        membership=officer,
-        acting_user=officer.user,
-    )
-    assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.SOCIAL
-    assert "sociale" in Event.objects.get(kind=EventKind.ORIENTATION_DECIDED).summary
-
-
-def test_referent_who_is_not_orientation_officer_cannot_decide(pathway, membership):
-    before = _counts()
-    with pytest.raises(PermissionDenied):
-        orientation_decide(
-            pathway=pathway,
-            orientation=Orientation.SOCIAL,
-            reason="x",
-            membership=membership,
-            acting_user=membership.user,
-        )
-    assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.PENDING
-    assert _counts() == before
-
-
-def test_orientation_officer_of_another_departement_cannot_decide(pathway):
-    other = TerritoryGrantFactory(departement=DepartementFactory(code="85", name="Vendée")).membership
-    with pytest.raises(PermissionDenied):
-        orientation_decide(
-            pathway=pathway, orientation=Orientation.SOCIAL, reason="x", membership=other, acting_user=other.user
-        )
-
-
-@pytest.mark.parametrize("orientation", [Orientation.PENDING, "ailleurs"])
-def test_orientation_must_be_a_decision(pathway, officer, orientation):
-    with pytest.raises(ValidationError) as exc:
-        orientation_decide(
-            pathway=pathway, orientation=orientation, reason="x", membership=officer, acting_user=officer.user
-        )
-    assert exc.value.message_dict["orientation"] == ["Choisissez une orientation."]
-
-
-def test_orientation_requires_a_reason(pathway, officer):
-    with pytest.raises(ValidationError) as exc:
-        orientation_decide(
-            pathway=pathway, orientation=Orientation.SOCIAL, reason="", membership=officer, acting_user=officer.user
-        )
-    assert exc.value.message_dict["reason"] == ["Motivez la décision d'orientation."]
-    assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.PENDING
+# orientation_decide is tested in tests/pathways/test_orientation.py.
 
 
 def test_deactivated_orientation_officer_can_no_longer_change_the_referent(db):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -18,6 +18,7 @@ from parcours.organisations.enums import Role
 from parcours.pathways import selectors
 from parcours.pathways.enums import Orientation, PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
+from parcours.pathways.orientation import orientation_work_queue
 from parcours.people.enums import ProtectionStatus
 from parcours.www.decorators import require_role
 from parcours.www.forms_flow import paginate
@@ -96,11 +97,29 @@ def caseload(request):
 @login_required
 @require_GET
 def orientation_queue(request):
+    """The chargé·e d'orientation's work queue: first orientations and re-orientation requests of
+    their granted départements, the longest wait first."""
     require_role(request, Role.CHARGE_ORIENTATION, _("Cette page est réservée aux chargé·es d'orientation."))
-    qs = selectors.orientation_queue(membership=request.membership).select_related("person__commune")
+    qs = orientation_work_queue(membership=request.membership)
     page = paginate(request, qs, PAGE_SIZE)
-    now = timezone.now()
-    rows = [{"pathway": p, "waiting_days": max((now - p.opened_at).days, 0)} for p in page.object_list]
+    rows = []
+    for p in page.object_list:
+        is_request = p.pending_request_id is not None
+        rows.append(
+            {
+                "pathway": p,
+                "is_request": is_request,
+                "kind": _("Réorientation demandée") if is_request else _("Première orientation"),
+                "proposed": Orientation(p.proposed_orientation).label if is_request else "",
+                "waiting_since": p.waiting_since,
+                "waiting_days": max(p.waiting_days or 0, 0),
+                "url": (
+                    reverse("orientation_request_decide", args=[p.pk, p.pending_request_id])
+                    if is_request
+                    else reverse("pathway_orientation", args=[p.pk])
+                ),
+            }
+        )
     return render(
         request,
         "caseload/orientation_queue.html",

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("<int:pathway_id>/demande/", views.request_new, name="orientation_request_new"),
+    path("<int:pathway_id>/demandes/<int:request_id>/", views.request_decide, name="orientation_request_decide"),
+]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from parcours.occupations.models import RomeJob
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
-from parcours.pathways.enums import EventKind, Orientation
+from parcours.pathways.enums import EventKind
 from parcours.people.enums import (
     ChildcareSolution,
     ConsentChannel,
@@ -263,24 +263,6 @@ class ReasonForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Indiquez le motif.")},
-    )
-
-
-class OrientationForm(forms.Form):
-    orientation = forms.ChoiceField(
-        label=_("Orientation décidée"),
-        choices=[("", _("Choisissez une orientation"))]
-        + [(value, label) for value, label in Orientation.choices if value != Orientation.PENDING],
-        error_messages={
-            "required": _("Choisissez une orientation."),
-            "invalid_choice": _("Choisissez une orientation parmi celles proposées."),
-        },
-    )
-    reason = forms.CharField(
-        label=_("Motivation de la décision"),
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("Motivez la décision d'orientation.")},
     )
 
 

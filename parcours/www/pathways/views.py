@@ -10,7 +10,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +23,7 @@ from parcours.audit.models import AuditAction, AuditEntry
 from parcours.audit.services import audit_log
 from parcours.diagnostics.models import Diagnostic
 from parcours.pathways import services as pathway_services
+from parcours.pathways.breaks import open_alerts_of_pathway
 from parcours.pathways.enums import (
     ActionStatus,
     AppointmentStatus,
@@ -51,8 +52,10 @@ from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
 from parcours.people.models import Child, ForeignQualification, WorkExperience
 from parcours.people.selectors import consent_ledger
 from parcours.people.services import consent_record, person_update
+from parcours.www.alerts.presenters import alert_row
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import add_service_errors, paginate, submit_form
+from parcours.www.orientation.views import orientation_page
 from parcours.www.pathway_context import pathway_context, require_can_manage_group
 
 from . import forms
@@ -117,8 +120,9 @@ def summary(request, pathway, categories):
         .annotate(
             goals_count=Coalesce(Subquery(goals_count, output_field=IntegerField()), Value(0)),
             latest_diagnostic_at=Subquery(latest_diagnostic),
+            has_open_alerts=Exists(open_alerts_of_pathway(pathway=OuterRef("pk")).values("pk")),
         )
-        .values("goals_count", "latest_diagnostic_at")
+        .values("goals_count", "latest_diagnostic_at", "has_open_alerts")
         .get()
     )
     context.update(_household(person))
@@ -131,6 +135,14 @@ def summary(request, pathway, categories):
             "show_asylum_history": DataCategory.ASYLUM_HISTORY in categories,
             "show_disability": DataCategory.DISABILITY in categories,
             "some_hidden": any(c not in categories for c in SENSITIVE_CATEGORIES),
+            # Open break alerts (those about a sensitive category only with consent for it).
+            # (loaded only when there is one: most pathways have none).
+            "alert_rows": [
+                alert_row(alert, viewer_membership_id=request.membership.pk if request.membership else None)
+                for alert in open_alerts_of_pathway(pathway=pathway, categories=categories)
+            ]
+            if counters["has_open_alerts"]
+            else [],
         }
     )
     return render(request, "pathways/summary.html", context)
@@ -496,27 +508,9 @@ def close(request, pathway, categories):
 
 @pathway_view()
 def orientation(request, pathway, categories):
-    context = pathway_context(request, pathway, categories, tab="summary", title=_("Décision d'orientation"))
-    if not context["is_orientation_officer"]:
-        raise PermissionDenied(_("Seul·e un·e chargé·e d'orientation décide de l'orientation."))
-    form = forms.OrientationForm(request.POST or None)
-    done, status = submit_form(
-        request,
-        form,
-        lambda data: pathway_services.orientation_decide(
-            pathway=pathway,
-            orientation=data["orientation"],
-            reason=data["reason"],
-            membership=request.membership,
-            acting_user=request.user,
-        ),
-        success=_("L'orientation a été enregistrée."),
-        next_url=reverse("pathway", args=[pathway.pk]),
-    )
-    if done:
-        return done
-    context.update({"form": form})
-    return render(request, "pathways/orientation.html", context, status=status)
+    """The orientation of the pathway: its decisions and re-orientation requests for every reader;
+    the decision form for a chargé·e d'orientation (see parcours/www/orientation/views.py)."""
+    return orientation_page(request, pathway, categories)
 
 
 # --- timeline, consents, access log --------------------------------------------------------------

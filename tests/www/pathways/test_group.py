@@ -304,7 +304,10 @@ def test_plain_member_cannot_close_the_pathway(login, plain_member, pathway):
 @pytest.mark.django_db
 def test_orientation_officer_decides_the_orientation(login, orientation_officer, pathway):
     url = reverse("pathway_orientation", args=[pathway.pk])
-    response = login(orientation_officer).post(url, {"orientation": "social", "reason": "Logement d'abord"})
+    structure = orientation_officer.organisation  # an active organisation of the pathway's département
+    response = login(orientation_officer).post(
+        url, {"orientation": "social", "structure": structure.pk, "reason": "Logement d'abord"}
+    )
     assert response.status_code == 302
     assert Pathway.objects.get(pk=pathway.pk).orientation == Orientation.SOCIAL
 
