@@ -354,7 +354,7 @@ def _column_types() -> dict[str, str]:
         "since": PathwayAlert._meta.get_field("since"),
         "details": PathwayAlert._meta.get_field("details"),
     }
-    types = {name: field.db_type(connection) for name, field in fields.items()}
+    types = {name: str(field.db_type(connection)) for name, field in fields.items()}
     # An auto-incremented key type ("serial", "integer … AUTOINCREMENT") is not a column type here.
     types["pathway_id"] = "bigint"
     return types

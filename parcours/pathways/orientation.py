@@ -123,6 +123,7 @@ def orientation_decide(
     ):
         raise ValidationError(errors)
     reason = reason.strip()
+    assert structure is not None  # _decision_errors refuses a missing structure
     decision = OrientationDecision.objects.create(
         pathway=pathway,
         orientation=orientation,
