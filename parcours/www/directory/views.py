@@ -131,7 +131,10 @@ def directory_service(request, service_id: int):
     _require_membership(request)
     service = visible_service(pk=service_id, membership=request.membership)
     back = request.GET.urlencode()
+    # Opened from a pathway's search: offer to refer the person (the referral page checks the rights).
+    raw_pathway = request.GET.get("parcours", "")
     context = {
+        "referral_pathway_id": int(raw_pathway) if raw_pathway.isdigit() else None,
         "title": service.nom,
         "nav": "directory",
         "service": service,
