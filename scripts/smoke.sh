@@ -106,6 +106,18 @@ grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la page du
 
 fetch /parcours/999999999/ 404
 
+# Referrals and breaks on SQLite: the deadline sweep and the break scan use portable SQL.
+step "prescriptions et ruptures : balayage des délais, scan des ruptures (deux fois), pages"
+"$PY" manage.py referrals_sweep >/dev/null || fail "referrals_sweep a échoué sur SQLite"
+"$PY" manage.py breaks_scan >/dev/null || fail "breaks_scan a échoué sur SQLite"
+"$PY" manage.py breaks_scan | grep -q "^0 alerte(s) ouverte(s)" || fail "un second breaks_scan ne devrait rien ouvrir"
+fetch /alertes/ 200
+expect "Alertes à traiter" "alertes à traiter"
+fetch /prescriptions/envoyees/ 200
+fetch /prescriptions/recues/ 200
+fetch "/prescriptions/parcours/$PATHWAY/" 200
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur les prescriptions du parcours"
+
 # The offer of services on SQLite: the same code as on PostgreSQL, nothing PostgreSQL-only.
 step "offre : recherche préremplie depuis le parcours, par code postal, par nom, fiche, export"
 fetch "/offre/?parcours=$PATHWAY" 200
