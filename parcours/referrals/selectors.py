@@ -93,6 +93,19 @@ def referral_for_sender_side(*, membership: Membership | None, user, referral_id
     return referral
 
 
+def referrals_sent_by(*, membership: Membership | None, user) -> QuerySet[Referral]:
+    """The referrals the membership sent, latest first, limited to the pathways the user may still
+    read (pathways_visible_to): one that left the follow-up group no longer sees the referrals of
+    that pathway. Display the person with `person_name(referral)`."""
+    if membership is None:
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(sender=membership, pathway__in=pathways_visible_to(membership=membership, user=user))
+        .select_related("service__structure", "recipient_organisation")
+        .order_by("-sent_at", "-id")
+    )
+
+
 def referrals_of_pathway(*, pathway: Pathway) -> QuerySet[Referral]:
     """The pathway's referrals, latest first (the caller has checked it may read the pathway)."""
     return (

@@ -1073,6 +1073,29 @@ def link_answer(*, token: str, accept: bool, reason: str = "", detail: str = "")
     return _with_link_audit(token, work)
 
 
+def link_start(*, token: str) -> Referral:
+    """Mark the accompaniment started through an OUTCOME link (accepted → started, channel LINK, no
+    actor). The link is not used up: it stays valid to give the outcome later. Starting twice is a
+    ReferralConflict saying when it started, and changes nothing."""
+
+    def work() -> Referral:
+        _link, referral = _use_link(token, LinkPurpose.OUTCOME)
+        return _move(
+            referral,
+            ReferralStatus.STARTED,
+            acting_user=None,
+            membership=None,
+            channel=TransitionChannel.LINK,
+            summary=_("Prescription vers %(service)s : accompagnement démarré (%(who)s)")
+            % {
+                "service": _service_title(referral),
+                "who": _("la structure %(name)s, lien sécurisé") % {"name": referral.service.structure.nom},
+            },
+        )
+
+    return _with_link_audit(token, work)
+
+
 def link_close(*, token: str, outcome: str, detail: str = "") -> Referral:
     """Give the outcome through an OUTCOME link (accepted or started → closed)."""
 

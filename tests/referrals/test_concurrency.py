@@ -12,7 +12,9 @@ from parcours.referrals.models import Referral, ReferralTransition
 from parcours.referrals.services import (
     ReferralConflict,
     link_answer,
+    link_close,
     link_issue,
+    link_start,
     referral_accept,
     referral_cancel,
     referral_refuse,
@@ -48,6 +50,10 @@ def _cancel(referral, member):
 
 def _answer_link(token, accept):
     return lambda: link_answer(token=token, accept=accept, reason="" if accept else "no_place")
+
+
+def _start_link(token):
+    return lambda: link_start(token=token)
 
 
 def _answers(referral):
@@ -135,3 +141,26 @@ def test_sweep_and_an_answer_at_once_leave_one_final_state():
             assert referral.status == ReferralStatus.ACCEPTED
             assert sweep_outcome["expired"] == 0
         assert ReferralTransition.objects.filter(referral=referral).count() == 1
+
+
+def test_same_outcome_link_starting_twice_at_once_starts_once():
+    for _ in range(ROUNDS):
+        service = ServiceFactory(operator=None, courriel="accueil@asso.example")
+        referral = ReferralFactory(
+            service=service,
+            recipient_organisation=None,
+            recipient_email="accueil@asso.example",
+            status=ReferralStatus.ACCEPTED,
+        )
+        token = link_issue(referral=referral, purpose=LinkPurpose.OUTCOME)
+
+        outcomes = run_together(_start_link(token), _start_link(token))
+
+        failures = [o for o in outcomes if isinstance(o, Exception)]
+        assert len(failures) == 1, outcomes
+        assert isinstance(failures[0], ReferralConflict), failures[0]
+        assert "déjà démarré" in failures[0].messages[0]
+        assert ReferralTransition.objects.filter(referral=referral, to_status=ReferralStatus.STARTED).count() == 1
+        # The link still serves for the outcome.
+        link_close(token=token, outcome="completed")
+        assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CLOSED

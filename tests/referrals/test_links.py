@@ -19,6 +19,7 @@ from parcours.referrals.services import (
     link_close,
     link_issue,
     link_resolve,
+    link_start,
     referral_cancel,
     referral_link_resend,
 )
@@ -220,3 +221,84 @@ def test_someone_outside_the_group_cannot_resend_a_link(referral, token):
     with pytest.raises(PermissionDenied, match="groupe de suivi"):
         referral_link_resend(referral=referral, membership=outsider, acting_user=outsider.user)
     assert ReferralLink.objects.count() == 1
+
+
+# --- the outcome link also marks the accompaniment started ---------------------------------------------
+
+
+@pytest.fixture
+def outcome_token(referral, token):
+    """The structure accepted through its answer link; the outcome link it then received."""
+    link_answer(token=token, accept=True)
+    outcome = ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME)
+    return links.sign(link_id=outcome.pk, nonce=outcome.nonce)
+
+
+def test_start_then_close_with_the_same_outcome_link(
+    referral, outcome_token, membership, django_capture_on_commit_callbacks
+):
+    updates = link_audits(referral).filter(action=AuditAction.UPDATE).count()
+    link_start(token=outcome_token)
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.STARTED
+    transition = referral.transitions.get(to_status=ReferralStatus.STARTED)
+    assert (transition.from_status, transition.channel, transition.actor, transition.organisation) == (
+        ReferralStatus.ACCEPTED,
+        TransitionChannel.LINK,
+        None,
+        None,
+    )
+    # Starting does not use the link up: it still serves for the outcome.
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is None
+    assert link_resolve(token=outcome_token).referral == referral
+    start_audit = link_audits(referral).filter(action=AuditAction.UPDATE).latest("pk")
+    assert (start_audit.reason, start_audit.person_id) == ("lien sécurisé", referral.pathway.person_id)
+    assert "status" in start_audit.fields
+    assert link_audits(referral).filter(action=AuditAction.UPDATE).count() == updates + 1
+    assert referral.pathway.events.filter(summary__contains="accompagnement démarré").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        link_close(token=outcome_token, outcome="completed")
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome) == (ReferralStatus.CLOSED, "completed")
+    assert [m.to for m in mail.outbox] == [[membership.user.email]]
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is not None
+    assert link_audits(referral).filter(action=AuditAction.UPDATE).count() == updates + 2
+    # Closed: the link has served, starting again changes nothing.
+    with pytest.raises(ValidationError, match="Ce lien a déjà servi"):
+        link_start(token=outcome_token)
+    assert_unchanged(referral, ReferralStatus.CLOSED, 3)
+
+
+def test_starting_twice_is_a_clear_conflict_and_changes_nothing(referral, outcome_token):
+    link_start(token=outcome_token)
+    audits = link_audits(referral).count()
+    with pytest.raises(ReferralConflict, match="L'accompagnement a déjà démarré le .* par la structure"):
+        link_start(token=outcome_token)
+    assert_unchanged(referral, ReferralStatus.STARTED, 2)
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is None
+    # The refused start is audited (outside the rolled-back transaction).
+    failed = link_audits(referral).filter(action=AuditAction.UPDATE).latest("pk")
+    assert "déjà démarré" in failed.reason
+    assert link_audits(referral).count() == audits + 1
+
+
+def test_start_with_an_expired_or_tampered_link_changes_nothing(referral, outcome_token, membership):
+    with pytest.raises(ValidationError, match="Ce lien n'est pas valide."):
+        link_start(token=outcome_token[:-2] + ("AA" if not outcome_token.endswith("AA") else "BB"))
+    assert AuditEntry.objects.filter(object_type="referrals.referrallink", actor=None).count() == 1
+    ReferralLink.objects.filter(purpose=LinkPurpose.OUTCOME).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    with pytest.raises(ValidationError, match="Ce lien a expiré le .* ; demandez un nouveau lien à") as exc:
+        link_start(token=outcome_token)
+    assert membership.user.email in exc.value.messages[0]
+    assert_unchanged(referral, ReferralStatus.ACCEPTED, 1)
+    assert link_audits(referral).filter(action=AuditAction.UPDATE, reason__contains="expiré").count() == 1
+
+
+def test_answer_link_cannot_start(referral, token):
+    with pytest.raises(ValidationError, match="ne permet pas cette action"):
+        link_start(token=token)
+    assert_unchanged(referral, ReferralStatus.SENT, 0)
+    assert ReferralLink.objects.get().used_at is None

@@ -8,6 +8,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from parcours.organisations.enums import Role
+from parcours.organisations.models import Membership
+from parcours.pathways.models import FollowUpMember
 from parcours.people.enums import ConsentPurpose, DataCategory
 from parcours.referrals.enums import ReferralStatus
 from parcours.referrals.models import Referral
@@ -18,11 +20,12 @@ from parcours.referrals.selectors import (
     referral_for_recipient,
     referral_for_sender_side,
     referrals_of_pathway,
+    referrals_sent_by,
     sendable_categories,
     visible_sections,
 )
 from tests.directory.factories import ServiceFactory
-from tests.factories import ConsentFactory, FollowUpMemberFactory, MembershipFactory
+from tests.factories import ConsentFactory, FollowUpMemberFactory, MembershipFactory, PathwayFactory
 from tests.referrals.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +166,27 @@ def test_visible_sections_hide_sensitive_ones_the_reader_may_not_see():
 def test_seen_status_constant_is_not_a_button():
     referral = Referral(status=ReferralStatus.SENT)
     assert ReferralStatus.SEEN not in allowed_transitions(referral, side="recipient")
+
+
+def test_referrals_sent_by_lists_the_sender_referrals_on_pathways_it_still_reads(membership, pathway, service):
+    older = ReferralFactory(pathway=pathway, service=service, sent_at=timezone.now() - datetime.timedelta(days=2))
+    newer = ReferralFactory(pathway=pathway, service=service)
+    ReferralFactory(service=service)  # another sender's referral, on another pathway
+    colleague = FollowUpMemberFactory(pathway=pathway).membership
+    ReferralFactory(pathway=pathway, service=service, sender=colleague, sent_by=colleague.user)
+    assert list(referrals_sent_by(membership=membership, user=membership.user)) == [newer, older]
+    assert referrals_sent_by(membership=None, user=membership.user).count() == 0
+
+
+def test_referrals_sent_by_leaves_out_a_pathway_the_sender_no_longer_reads(membership, pathway, service):
+    kept_pathway = PathwayFactory(referent=membership)
+    kept = ReferralFactory(pathway=kept_pathway, service=service)
+    left = ReferralFactory(pathway=pathway, service=service)
+    assert set(referrals_sent_by(membership=membership, user=membership.user)) == {kept, left}
+    # The sender leaves the pathway's follow-up group: its referral there is no longer listed.
+    FollowUpMember.objects.filter(pathway=pathway, membership=membership).update(ended_at=timezone.now())
+    assert list(referrals_sent_by(membership=membership, user=membership.user)) == [kept]
+    # An inactive membership lists nothing.
+    Membership.objects.filter(pk=membership.pk).update(is_active=False)
+    membership.refresh_from_db()
+    assert not referrals_sent_by(membership=membership, user=membership.user).exists()

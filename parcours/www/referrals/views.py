@@ -26,13 +26,13 @@ from parcours.directory.models import Service, ServiceStatus
 from parcours.notifications.services import preference_of, preference_set
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.pathways.enums import GoalStatus
-from parcours.pathways.selectors import goals_visible_to, pathways_visible_to
+from parcours.pathways.selectors import goals_visible_to
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
 from parcours.people.selectors import consented_categories
 from parcours.referrals import links
 from parcours.referrals import selectors as referral_selectors
 from parcours.referrals import services as referral_services
-from parcours.referrals.enums import AWAITING_ANSWER, LinkPurpose, ReferralStatus
+from parcours.referrals.enums import AWAITING_ANSWER, REFERRAL_TRANSITIONS, LinkPurpose, ReferralStatus
 from parcours.referrals.models import Referral, ReferralLink
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import add_service_errors, paginate, refusal_message, submit_form
@@ -286,13 +286,7 @@ def referral_inbox(request):
 def referral_sent(request):
     _require_professional(request)
     membership = request.membership
-    queryset = (
-        Referral.objects.filter(
-            sender=membership, pathway__in=pathways_visible_to(membership=membership, user=request.user)
-        )
-        .select_related("service__structure", "recipient_organisation")
-        .order_by("-sent_at", "-id")
-    )
+    queryset = referral_selectors.referrals_sent_by(membership=membership, user=request.user)
     page = paginate(request, queryset, LIST_PAGE_SIZE)
     today = timezone.localdate()
     context = {
@@ -497,6 +491,9 @@ def _link_page(request, link, token: str, *, form, status: int = 200):
         "link": link,
         "token": token,
         "is_answer": link.purpose == LinkPurpose.ANSWER,
+        # An outcome link also marks the accompaniment started, once; it stays valid for the outcome.
+        "can_start": link.purpose == LinkPurpose.OUTCOME and referral.status == ReferralStatus.ACCEPTED,
+        "started": referral.status == ReferralStatus.STARTED,
         "person_name": referral_selectors.person_name(referral),
         "sections": referral_selectors.visible_sections(referral),
         "sender_name": referral.sender.user.get_full_name(),
@@ -505,6 +502,33 @@ def _link_page(request, link, token: str, *, form, status: int = 200):
         "form": form,
     }
     return _private(render(request, "referrals/link.html", context, status=status))
+
+
+def _link_start(request, link, token: str):
+    """The outcome link's "the person has started" button: the page again, with what happened (the
+    link stays valid for the outcome); a link that can no longer be used gets the error page."""
+    try:
+        referral_services.link_start(token=token)
+    except referral_services.ReferralConflict as exc:
+        status = Referral.objects.filter(pk=link.referral_id).values_list("status", flat=True).get()
+        if ReferralStatus.CLOSED not in REFERRAL_TRANSITIONS[ReferralStatus(status)]:
+            return _link_error(request, _error_text(exc), token)
+        messages.error(
+            request,
+            _("Rien n'a été modifié. %(why)s Vous pouvez encore indiquer l'issue de l'accompagnement ci-dessous.")
+            % {"why": _error_text(exc)},
+        )
+    except ValidationError as exc:
+        return _link_error(request, _error_text(exc), token)
+    else:
+        messages.success(
+            request,
+            _(
+                "C'est noté : l'accompagnement a démarré. Gardez ce lien : il vous servira à indiquer l'issue "
+                "de l'accompagnement quand il se termine."
+            ),
+        )
+    return _private(redirect("referral_link", token))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -520,6 +544,8 @@ def referral_link(request, token: str):
     form_class = forms.LinkAnswerForm if is_answer else forms.CloseForm
     if request.method != "POST":
         return _link_page(request, link, token, form=form_class())
+    if not is_answer and request.POST.get("action") == "start":
+        return _link_start(request, link, token)
     form = form_class(request.POST)
     if not form.is_valid():
         return _link_page(request, link, token, form=form)

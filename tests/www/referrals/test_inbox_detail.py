@@ -303,6 +303,13 @@ def test_sent_list_shows_my_referrals_only(login, pathway, membership, service, 
     assert not shows(html, pathway.person.full_name)
 
 
+def test_sent_list_leaves_out_a_pathway_the_sender_left(login, pathway, membership, service, send):
+    send(pathway, service, membership)
+    FollowUpMember.objects.filter(pathway=pathway, membership=membership).update(ended_at=timezone.now())
+    html = html_of(login(membership).get(reverse("referral_sent")))
+    assert not shows(html, pathway.person.full_name)
+
+
 def test_health_referral_hidden_from_a_member_without_health_consent(login, pathway, membership, service, send):
     ConsentFactory(person=pathway.person, organisation=membership.organisation, category=DataCategory.HEALTH)
     referral = send(pathway, service, membership, theme="sante")

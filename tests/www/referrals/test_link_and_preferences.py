@@ -128,6 +128,88 @@ def test_outcome_link_closes_the_referral(client, referral):
     assert referral.status == ReferralStatus.CLOSED and referral.outcome == "did_not_come"
 
 
+def accepted_outcome_token(client, referral):
+    client.post(link_url(answer_token(referral)), {"decision": "accept"})
+    return link_issue(referral=referral, purpose=LinkPurpose.OUTCOME)
+
+
+def test_outcome_link_marks_started_then_closes_with_the_same_link(client, referral):
+    token = accepted_outcome_token(client, referral)
+    html = html_of(client.get(link_url(token)))
+    assert shows(html, "La personne a commencé l'accompagnement")
+    assert 'name="action" value="start"' in html
+    assert shows(html, "Clôturer la prescription")
+
+    response = client.post(link_url(token), {"action": "start"}, follow=True)
+    html = html_of(response)
+    assert response.redirect_chain == [(link_url(token), 302)]
+    assert shows(html, "C'est noté : l'accompagnement a démarré.")
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.STARTED
+    # Started: the button is gone, the outcome form is still there, the link still valid.
+    assert 'value="start"' not in html
+    assert shows(html, "L'accompagnement a démarré le")
+    assert shows(html, "Clôturer la prescription")
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is None
+    assert AuditEntry.objects.filter(
+        action=AuditAction.UPDATE,
+        object_type="referrals.referral",
+        object_id=str(referral.pk),
+        actor=None,
+        reason="lien sécurisé",
+    ).exists()
+
+    response = client.post(link_url(token), {"outcome": "help_received"})
+    assert response.status_code == 200
+    referral.refresh_from_db()
+    assert (referral.status, referral.outcome) == (ReferralStatus.CLOSED, "help_received")
+    assert referral.transitions.filter(to_status=ReferralStatus.STARTED).count() == 1
+
+
+def test_starting_twice_by_link_says_so_and_changes_nothing(client, referral):
+    token = accepted_outcome_token(client, referral)
+    client.post(link_url(token), {"action": "start"})
+    response = client.post(link_url(token), {"action": "start"}, follow=True)
+    html = html_of(response)
+    assert shows(html, "Rien n'a été modifié. L'accompagnement a déjà démarré le")
+    assert shows(html, "Vous pouvez encore indiquer l'issue de l'accompagnement ci-dessous.")
+    assert referral.transitions.filter(to_status=ReferralStatus.STARTED).count() == 1
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.STARTED
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is None
+
+
+def test_starting_by_an_expired_or_tampered_link_changes_nothing(client, referral):
+    token = accepted_outcome_token(client, referral)
+    tampered = client.post(link_url(token[:-3] + "abc"), {"action": "start"})
+    assert tampered.status_code == 400
+    assert shows(html_of(tampered), "Ce lien n'est pas valide.")
+    ReferralLink.objects.filter(purpose=LinkPurpose.OUTCOME).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    expired = client.post(link_url(token), {"action": "start"})
+    assert expired.status_code == 410
+    assert "a expiré" in html_of(expired)
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.ACCEPTED
+
+
+def test_starting_a_referral_closed_meanwhile_shows_why_and_changes_nothing(client, referral):
+    token = accepted_outcome_token(client, referral)
+    Referral.objects.filter(pk=referral.pk).update(
+        status=ReferralStatus.CLOSED, outcome="completed", closed_at=timezone.now()
+    )
+    response = client.post(link_url(token), {"action": "start"})
+    assert response.status_code == 410
+    assert shows(html_of(response), "Cette prescription est déjà clôturée")
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CLOSED
+    assert not referral.transitions.filter(to_status=ReferralStatus.STARTED).exists()
+
+
+def test_answer_link_ignores_a_start(client, referral):
+    response = client.post(link_url(answer_token(referral)), {"action": "start"})
+    assert "Indiquez si vous acceptez ou refusez la prescription." in html_of(response)
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
+    assert 'value="start"' not in html_of(client.get(link_url(answer_token(referral))))
+
+
 def test_answer_link_cannot_close(client, referral):
     token = answer_token(referral)
     response = client.post(link_url(token), {"outcome": "completed"})
