@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from parcours.diagnostics.models import Situation
 from parcours.occupations.models import RomeJob
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.organisations.models import Membership, Organisation, TerritoryGrant
+from parcours.pathways.breaks import scan_breaks
 from parcours.territories.models import Commune, Departement
 from parcours.users.models import User
 
@@ -41,6 +43,7 @@ from .generator import (
 )
 from .models import DemoLoad
 from .names import Names, ascii_slug
+from .referrals import demo_referrals
 from .writer import RowWriter
 
 MIN_PERSONS, MAX_PERSONS = 1, 2_000_000
@@ -376,6 +379,13 @@ def demo_load(
         # The territory's offer of services, through the same import engine as a national dump.
         if with_offer:
             load_offer(organisations=team["organisations"], seed=seed)
+            # Referrals between the demo organisations, made through the referral services, then
+            # the break scan so that the "to handle" queues are not empty.
+            # Their notification mails stay in memory: loading the demo does not print sixty e-mails;
+            # what the visitor does afterwards prints on the console as usual.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                demo_referrals(organisations=team["organisations"], seed=seed)
+            scan_breaks()
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)
         )

@@ -123,7 +123,8 @@ PROFESSIONALS: tuple[ProSpec, ...] = (
         "Sophie",
         "Martin",
         (("ft_nantes_nord", C),),
-        "Portefeuille chargé : filtrer, trier, ouvrir un parcours de personne réfugiée, ajouter un objectif et une action",
+        "Portefeuille chargé : ouvrir un parcours de personne réfugiée, envoyer une prescription à Langues et Savoirs, "
+        "traiter ses alertes (À traiter)",
         weight=4,
     ),
     ProSpec(
@@ -242,7 +243,11 @@ PROFESSIONALS: tuple[ProSpec, ...] = (
     ),
     ProSpec("paul.renaud", "Paul", "Renaud", (("asso_refugies", ENC),)),
     ProSpec(
-        "ines.bouvier", "Inès", "Bouvier", (("asso_langues", C),), "Formatrice FLE : niveaux CECRL, heures de français"
+        "ines.bouvier",
+        "Inès",
+        "Bouvier",
+        (("asso_langues", C),),
+        "Prescriptions reçues : accepter, démarrer, clôturer avec une issue ; niveaux CECRL",
     ),
     ProSpec(
         "david.lemaire",

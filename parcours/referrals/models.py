@@ -92,6 +92,8 @@ class Referral(models.Model):
         indexes = [
             # The inbox: one organisation's referrals by state and deadline.
             models.Index(fields=["recipient_organisation", "status", "due_at"], name="referral_inbox_idx"),
+            # The inbox without a state filter, in its display order (latest deadline first).
+            models.Index(fields=["recipient_organisation", "-due_at", "-id"], name="referral_inbox_due_idx"),
             # The SLA sweep and the break scan: referrals awaiting an answer, by deadline.
             models.Index(fields=["due_at"], condition=Q(status__in=["sent", "seen"]), name="referral_awaiting_due_idx"),
             models.Index(fields=["pathway", "theme", "sent_at"], name="referral_pathway_need_idx"),
