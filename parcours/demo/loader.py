@@ -291,7 +291,10 @@ def demo_load(
     validate_persons(persons)
     started = time.perf_counter()
     now = timezone.now().replace(microsecond=0)
-    with transaction.atomic():
+    # The referrals' notification mails are sent when this transaction commits: they stay in memory,
+    # so loading the demo does not print sixty e-mails; what the visitor does afterwards prints on
+    # the console as usual.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
         if reset:
             demo_reset()
         else:
@@ -381,10 +384,7 @@ def demo_load(
             load_offer(organisations=team["organisations"], seed=seed)
             # Referrals between the demo organisations, made through the referral services, then
             # the break scan so that the "to handle" queues are not empty.
-            # Their notification mails stay in memory: loading the demo does not print sixty e-mails;
-            # what the visitor does afterwards prints on the console as usual.
-            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-                demo_referrals(organisations=team["organisations"], seed=seed)
+            demo_referrals(organisations=team["organisations"], seed=seed)
             scan_breaks()
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)

@@ -23,6 +23,7 @@ from parcours.people.selectors import consented_categories
 from .enums import (
     ACTION_TRANSITIONS,
     FINISHED_ACTION_STATUSES,
+    ActionKind,
     ActionStatus,
     AppointmentStatus,
     EventKind,
@@ -461,7 +462,13 @@ def goal_update(*, goal: Goal, status: str, agreed_by_person: bool, membership: 
 
 @transaction.atomic
 def action_create(
-    *, goal: Goal, text: str, due_on: datetime.date | None, membership: Membership, acting_user
+    *,
+    goal: Goal,
+    text: str,
+    due_on: datetime.date | None,
+    membership: Membership,
+    acting_user,
+    kind: str = ActionKind.OTHER,
 ) -> Action:
     pathway = goal.pathway
     _require_open(pathway)
@@ -471,8 +478,15 @@ def action_create(
         raise ValidationError(_("On n'ajoute pas d'action à un objectif atteint ou abandonné."))
     if due_on is not None and due_on < timezone.localdate():
         raise ValidationError({"due_on": _("L'échéance ne peut pas être dans le passé.")})
+    if kind not in ActionKind.values:
+        raise ValidationError({"kind": _("Choisissez un type d'action proposé.")})
     action = Action(
-        goal=goal, text=text.strip(), due_on=due_on, carried_by=membership.organisation, created_by=acting_user
+        goal=goal,
+        text=text.strip(),
+        kind=kind,
+        due_on=due_on,
+        carried_by=membership.organisation,
+        created_by=acting_user,
     )
     action.full_clean()
     action.save()

@@ -568,6 +568,33 @@ def test_member_creates_an_action_carried_by_their_organisation(pathway, member)
     assert action.status == ActionStatus.PLANNED and action.carried_by == member.organisation and action.due_on == due
 
 
+def test_action_kind_is_recorded_and_an_unknown_kind_refused(pathway, membership):
+    goal = GoalFactory(pathway=pathway)
+    action = action_create(
+        goal=goal,
+        text="Cours OFII",
+        due_on=None,
+        kind="french_course",
+        membership=membership,
+        acting_user=membership.user,
+    )
+    assert action.kind == "french_course"
+    with pytest.raises(ValidationError) as exc:
+        action_create(
+            goal=goal, text="x", due_on=None, kind="magic", membership=membership, acting_user=membership.user
+        )
+    assert exc.value.message_dict["kind"] == ["Choisissez un type d'action proposé."]
+    assert Action.objects.count() == 1
+
+
+def test_action_finish_time_is_set_when_it_finishes(pathway, membership):
+    goal = GoalFactory(pathway=pathway)
+    action = action_create(goal=goal, text="x", due_on=None, membership=membership, acting_user=membership.user)
+    assert action.finished_at is None
+    action = action_set_status(action=action, status="abandoned", membership=membership, acting_user=membership.user)
+    assert action.finished_at is not None
+
+
 def test_non_member_cannot_create_an_action(pathway):
     goal = GoalFactory(pathway=pathway)
     outsider = MembershipFactory()

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parcours.diagnostics.enums import Theme
-from parcours.pathways.enums import ActionStatus, AppointmentMode, AppointmentStatus, GoalStatus
+from parcours.pathways.enums import ActionKind, ActionStatus, AppointmentMode, AppointmentStatus, GoalStatus
 from parcours.pathways.models import NOTE_MAX_LENGTH
 from parcours.www.widgets import DATE_WIDGET
 
@@ -53,6 +53,17 @@ class ActionForm(forms.Form):
             "max_length": _("L'action ne peut dépasser 300 caractères."),
         },
     )
+    kind = forms.ChoiceField(
+        label=_("Type d'action"),
+        help_text=_(
+            "Le renouvellement du titre de séjour et les cours de français du CIR lèvent les alertes de rupture "
+            "correspondantes."
+        ),
+        choices=ActionKind.choices,
+        initial=ActionKind.OTHER,
+        required=False,
+        error_messages={"invalid_choice": _("Choisissez un type d'action proposé.")},
+    )
     due_on = forms.DateField(
         label=_("Échéance"),
         required=False,
@@ -65,6 +76,9 @@ class ActionForm(forms.Form):
         if not text:
             raise forms.ValidationError(_("Décrivez l'action."))
         return text
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or ActionKind.OTHER
 
     def clean_due_on(self):
         due_on = self.cleaned_data.get("due_on")

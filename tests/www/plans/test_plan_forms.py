@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from parcours.pathways.enums import ActionStatus, AppointmentStatus, GoalStatus
+from parcours.pathways.enums import ActionKind, ActionStatus, AppointmentStatus, GoalStatus
 from parcours.pathways.models import Action, Appointment, Goal, Note
 from tests.factories import (
     ActionFactory,
@@ -143,9 +143,22 @@ def test_group_member_adds_an_action_carried_by_their_organisation(login, pathwa
     )
 
 
+def test_action_kind_recognised_by_the_break_rules_is_recorded(login, pathway, membership):
+    goal = GoalFactory(pathway=pathway)
+    response = login(membership).post(
+        reverse("pathway_action_new", args=[pathway.pk, goal.pk]),
+        {"text": "Rendez-vous en préfecture", "kind": ActionKind.PERMIT_RENEWAL},
+    )
+    assert response.status_code == 302
+    assert Action.objects.get(goal=goal).kind == ActionKind.PERMIT_RENEWAL
+    page = login(membership).get(reverse("pathway_plan", args=[pathway.pk])).content.decode()
+    assert "Renouvellement du titre de séjour" in page
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
+        ({"text": "Envoyer le CV", "kind": "teleportation"}, "Choisissez un type d&#x27;action proposé."),
         (
             {"text": "Envoyer le CV", "due_on": (timezone.localdate() - datetime.timedelta(days=1)).isoformat()},
             "L&#x27;échéance ne peut pas être dans le passé.",
@@ -153,7 +166,7 @@ def test_group_member_adds_an_action_carried_by_their_organisation(login, pathwa
         ({"text": "", "due_on": ""}, "Décrivez l&#x27;action."),
         ({"text": "Envoyer le CV", "due_on": "31/02/2030"}, "Saisissez une date valide."),
     ],
-    ids=["due-in-the-past", "empty-text", "invalid-date"],
+    ids=["unknown-kind", "due-in-the-past", "empty-text", "invalid-date"],
 )
 def test_bad_action_input_is_refused_and_nothing_written(login, pathway, membership, data, message):
     goal = GoalFactory(pathway=pathway)
