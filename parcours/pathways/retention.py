@@ -6,15 +6,18 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, OuterRef, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.diagnostics.models import Diagnostic, ThemeAssessment
 from parcours.people.models import Child, ForeignQualification, Person
+from parcours.referrals.enums import RefusalReason
+from parcours.referrals.models import Referral, ReferralLink, ReferralTransition
 
-from .enums import PathwayStatus
+from .enums import PathwayStatus, ReorientationStatus
 from .models import (
     Action,
     Appointment,
@@ -24,11 +27,19 @@ from .models import (
     Goal,
     JoinRequest,
     Note,
+    OrientationDecision,
     Pathway,
+    PathwayAlert,
     ReferentHandover,
+    ReorientationRequest,
 )
 
 ANONYMISED = "Anonymisé"
+# Required free texts (a check constraint wants them non-empty) are replaced rather than emptied.
+ERASED = "(effacé)"
+ERASED_MESSAGE = "(message effacé lors de l'anonymisation)"
+# What a referral page shows in place of the data sent: the keys the pages read, nothing in them.
+ERASED_SNAPSHOT = {"name": "Personne anonymisée", "sections": []}
 
 
 def people_due_for_anonymisation(*, now: datetime.datetime | None = None) -> QuerySet[Person]:
@@ -78,6 +89,28 @@ def person_anonymise(*, person: Person, now: datetime.datetime | None = None) ->
     Event.objects.filter(pathway__in=pathways).update(summary=ANONYMISED, payload={})
     Diagnostic.objects.filter(person=person).update(summary="")
     ThemeAssessment.objects.filter(diagnostic__person=person).update(note="")
+    # Referrals: the snapshot sent to the recipient, the message and every reason go; the service,
+    # the theme, the statuses, the dates, the refusal reason code and the outcome stay for the
+    # statistics, and so does the recipient's address (the structure's, not the person's). The
+    # check constraints want a reason when a consent was overridden or the refusal is "other".
+    referrals = Referral.objects.filter(pathway__in=pathways)
+    referrals.update(
+        shared_data=ERASED_SNAPSHOT,
+        message=ERASED_MESSAGE,
+        override_reason=Case(When(overridden_by__isnull=False, then=Value(ERASED)), default=Value("")),
+        refusal_detail=Case(When(refusal_reason=RefusalReason.OTHER, then=Value(ERASED)), default=Value("")),
+    )
+    ReferralTransition.objects.filter(referral__in=referrals).update(reason="")
+    # A link opens the snapshot and lets a structure answer: none may outlive the anonymisation.
+    ReferralLink.objects.filter(referral__in=referrals).delete()
+    OrientationDecision.objects.filter(pathway__in=pathways).update(reason=ERASED)
+    # A decided request keeps a (non-empty) decision reason, as its check constraint requires.
+    ReorientationRequest.objects.filter(pathway__in=pathways).update(
+        reason=ERASED,
+        decision_reason=Case(When(status=ReorientationStatus.PENDING, then=Value("")), default=Value(ERASED)),
+    )
+    # Alert details quote the person's data (e.g. a residence permit's end date); open alerts close.
+    PathwayAlert.objects.filter(pathway__in=pathways).update(details={}, closed_at=Coalesce("closed_at", Value(now)))
     audit_log(
         actor=None,
         action=AuditAction.UPDATE,
