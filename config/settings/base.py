@@ -195,3 +195,5 @@ REFERRAL_REMINDER_DAYS_BEFORE = 2
 BREAK_REFUSED_NO_FOLLOW_UP_DAYS = 15
 BREAK_PERMIT_EXPIRY_DAYS = 60
 BREAK_CIR_FRENCH_START_DAYS = 30
+# Sent notifications are deleted after this many days (`manage.py notifications_purge`).
+NOTIFICATION_RETENTION_DAYS = 90

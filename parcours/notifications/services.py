@@ -2,6 +2,7 @@
 background task once that transaction commits, so a rolled-back change never mails anyone. Users
 who chose the daily digest get their notifications gathered by `send_digests`."""
 
+import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -123,3 +124,12 @@ def preference_set(*, user, mode: str) -> NotificationPreference:
 def preference_of(user) -> str:
     pref = NotificationPreference.objects.filter(user=user).values_list("mode", flat=True).first()
     return pref or DeliveryMode.IMMEDIATE
+
+
+def purge_sent(*, now=None) -> int:
+    """Delete notifications sent more than NOTIFICATION_RETENTION_DAYS ago: their bodies may quote
+    free text about a person (a refusal detail, a reason), which anonymisation cannot trace back."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
+    deleted, _by_model = Notification.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted

@@ -1,11 +1,14 @@
 """Notifications: queued in the caller's transaction, mailed after commit (immediately, or in the
 daily digest for users who chose it); a rolled-back change mails nobody."""
 
+import datetime
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from parcours.notifications.models import DeliveryMode, Notification, NotificationPreference
 from parcours.notifications.services import notify, preference_of, preference_set, send_digests
@@ -116,3 +119,17 @@ def test_transport_failure_is_kept_on_the_row(django_capture_on_commit_callbacks
         notify(kind="k", subject="s", body="b", users=[user])
     row = Notification.objects.get()
     assert row.sent_at is None and row.attempts == 1 and "serveur" in row.last_error
+
+
+def test_sent_notifications_are_purged_after_the_retention_period(settings, capsys):
+    settings.NOTIFICATION_RETENTION_DAYS = 90
+    user = UserFactory(email="a@example.org")
+    now = timezone.now()
+    old, recent, unsent = notify(kind="k", subject="s", body="Motif : détail", users=[user]) + [
+        Notification.objects.create(recipient=user, email=user.email, kind="k", subject="s", body="b", sent_at=now),
+        Notification.objects.create(recipient=user, email=user.email, kind="k", subject="s", body="b"),
+    ]
+    Notification.objects.filter(pk=old.pk).update(sent_at=now - datetime.timedelta(days=91))
+    call_command("notifications_purge")
+    assert "1 notification(s) supprimée(s)" in capsys.readouterr().out
+    assert set(Notification.objects.values_list("pk", flat=True)) == {recent.pk, unsent.pk}
