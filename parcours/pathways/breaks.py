@@ -32,7 +32,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
+    FilteredRelation,
     JSONField,
     Max,
     OuterRef,
@@ -99,6 +99,10 @@ PENDING_REFERRAL_STATUSES = (
 _CONDITIONS = "breaks_conditions"
 _OPENING = "breaks_opening"
 _CLOSING = "breaks_closing"
+_TO_OPEN = "breaks_to_open"
+# Above this many alerts opened in one scan, the alert table is analysed within the scan.
+_MANY = 1000
+_TEMPORARY_TABLES = (_CONDITIONS, _OPENING, _CLOSING, _TO_OPEN)
 
 _COLUMNS = ("pathway_id", "kind", "subject", "since", "details")
 
@@ -153,22 +157,28 @@ def _rule_no_referent(now) -> QuerySet:
 
 
 def _rule_inactive(now) -> QuerySet:
-    # Few distinct delays: one cutoff parameter per delay, in a single OR clause.
+    # The active referent seat (at most one: follow_up_one_active_referent) joined once, and one
+    # cutoff parameter per distinct delay (few of them), chosen by a CASE on the joined delay.
+    delay = "b_seat__membership__organisation__inactivity_days"
     delays = set(Organisation.objects.order_by().values_list("inactivity_days", flat=True).distinct())
-    referent_delay = Subquery(
-        _active_referent().values("membership__organisation__inactivity_days")[:1], output_field=IntegerField()
-    )
-    condition = Q(
-        referent_delay__isnull=True, last_activity_at__lt=now - datetime.timedelta(days=DEFAULT_INACTIVITY_DAYS)
-    )
-    for days in sorted(delays):
-        condition |= Q(referent_delay=days, last_activity_at__lt=now - datetime.timedelta(days=days))
-    shortest = min(delays | {DEFAULT_INACTIVITY_DAYS})
+
+    def cutoff(days: int) -> Value:
+        return Value(now - datetime.timedelta(days=days), output_field=DateTimeField())
+
     qs = (
         _scanned_pathways()
-        .filter(last_activity_at__lt=now - datetime.timedelta(days=shortest))
-        .annotate(referent_delay=referent_delay)
-        .filter(condition)
+        .filter(last_activity_at__lt=now - datetime.timedelta(days=min(delays | {DEFAULT_INACTIVITY_DAYS})))
+        .annotate(
+            b_seat=FilteredRelation("members", condition=Q(members__is_referent=True, members__ended_at__isnull=True))
+        )
+        .annotate(
+            b_cutoff=Case(
+                *(When(**{delay: days}, then=cutoff(days)) for days in sorted(delays)),
+                default=cutoff(DEFAULT_INACTIVITY_DAYS),
+                output_field=DateTimeField(),
+            ),
+        )
+        .filter(last_activity_at__lt=F("b_cutoff"))
     )
     return _row(
         qs,
@@ -360,6 +370,13 @@ def _column_types() -> dict[str, str]:
     return types
 
 
+def _analyse(cursor, table: str) -> None:
+    """Temporary tables are never auto-analysed: without statistics PostgreSQL would take their
+    200,000 rows for a handful and pick nested loops."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {table}")
+
+
 def _kind_case(labels: dict, *, field: str = "kind") -> Case:
     return Case(*(When(**{field: kind}, then=Value(str(label))) for kind, label in labels.items()), default=Value(""))
 
@@ -418,9 +435,10 @@ def scan_breaks(*, now: datetime.datetime | None = None) -> dict:
         if connection.vendor == "postgresql":
             # One scan at a time (the task and the command may overlap).
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [4_242_001])
-        for table in (_CONDITIONS, _OPENING, _CLOSING):
+        for table in _TEMPORARY_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TEMPORARY TABLE {_CONDITIONS} ({columns_ddl})")
+        cursor.execute(f"CREATE TEMPORARY TABLE {_TO_OPEN} ({columns_ddl}, membership_id bigint)")
         cursor.execute(f"CREATE TEMPORARY TABLE {_OPENING} (alert_id bigint)")
         cursor.execute(f"CREATE TEMPORARY TABLE {_CLOSING} (alert_id bigint, kind varchar(32))")
 
@@ -430,10 +448,7 @@ def scan_breaks(*, now: datetime.datetime | None = None) -> dict:
             cursor.execute(f"INSERT INTO {_CONDITIONS} ({', '.join(_COLUMNS)}) {select}", params)
 
         cursor.execute(f"CREATE INDEX {_CONDITIONS}_key ON {_CONDITIONS} (pathway_id, kind, subject)")
-        if connection.vendor == "postgresql":
-            # Temporary tables are never auto-analysed: without statistics the planner would take
-            # the 200,000 conditions for a handful and pick nested loops.
-            cursor.execute(f"ANALYZE {_CONDITIONS}")
+        _analyse(cursor, _CONDITIONS)
 
         # 2. Close the open alerts whose condition no longer holds (closed pathways included).
         cursor.execute(
@@ -441,6 +456,7 @@ def scan_breaks(*, now: datetime.datetime | None = None) -> dict:
             f"WHERE a.closed_at IS NULL AND NOT EXISTS (SELECT 1 FROM {_CONDITIONS} c "
             f"WHERE c.pathway_id = a.pathway_id AND c.kind = a.kind AND c.subject = a.subject)"
         )
+        _analyse(cursor, _CLOSING)
         cursor.execute(f"UPDATE {alert_table} SET closed_at = %s WHERE id IN (SELECT alert_id FROM {_CLOSING})", [now])
 
         # 3. Re-assign the open alerts whose referent changed.
@@ -455,25 +471,41 @@ def scan_breaks(*, now: datetime.datetime | None = None) -> dict:
             [True, True, AlertAssignee.ORIENTATION, AlertAssignee.REFERENT, True],
         )
 
-        # 4. Open the alerts for conditions without one (each rule yields one row per subject; a
-        # pathway has at most one active referent seat, so the join adds no row).
+        # 4. Open the alerts for conditions without one. The rows to open are set aside first, while
+        # the alert table is not being written: read by the INSERT that fills it, an alert table
+        # whose statistics say "empty" (first scan after deployment) would be re-read for each new
+        # alert. Each rule yields one row per subject, and a pathway has at most one active
+        # referent seat, so the join adds no row.
+        cursor.execute(
+            f"INSERT INTO {_TO_OPEN} ({', '.join(_COLUMNS)}, membership_id) "
+            f"SELECT c.pathway_id, c.kind, c.subject, c.since, c.details, f.membership_id "
+            f"FROM {_CONDITIONS} c LEFT JOIN {seat_table} f ON f.pathway_id = c.pathway_id "
+            f"AND f.is_referent = %s AND f.ended_at IS NULL "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.pathway_id = c.pathway_id "
+            f"AND a.kind = c.kind AND a.subject = c.subject AND a.closed_at IS NULL)",
+            [True],
+        )
+        _analyse(cursor, _TO_OPEN)
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {alert_table}")
         (max_id_before,) = cursor.fetchone()
         cursor.execute(
             f"INSERT INTO {alert_table} (pathway_id, kind, subject, since, opened_at, closed_at, assignee, "
             f"assignee_membership_id, details) "
-            f"SELECT c.pathway_id, c.kind, c.subject, c.since, %s, NULL, "
-            f"CASE WHEN f.membership_id IS NULL THEN %s ELSE %s END, f.membership_id, c.details "
-            f"FROM {_CONDITIONS} c LEFT JOIN {seat_table} f ON f.pathway_id = c.pathway_id "
-            f"AND f.is_referent = %s AND f.ended_at IS NULL "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {alert_table} a WHERE a.pathway_id = c.pathway_id "
-            f"AND a.kind = c.kind AND a.subject = c.subject AND a.closed_at IS NULL)",
-            [now, AlertAssignee.ORIENTATION, AlertAssignee.REFERENT, True],
+            f"SELECT t.pathway_id, t.kind, t.subject, t.since, %s, NULL, "
+            f"CASE WHEN t.membership_id IS NULL THEN %s ELSE %s END, t.membership_id, t.details "
+            f"FROM {_TO_OPEN} t",
+            [now, AlertAssignee.ORIENTATION, AlertAssignee.REFERENT],
         )
+        n_opened = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {_OPENING} (alert_id) SELECT id FROM {alert_table} WHERE id > %s AND opened_at = %s",
             [max_id_before, now],
         )
+        _analyse(cursor, _OPENING)
+        if n_opened >= _MANY:
+            # The alert table has grown a lot (first scan): its statistics, perhaps "empty", would
+            # mislead the plans of the statements below.
+            _analyse(cursor, alert_table)
 
         # 5. The timeline: one event per opened and per closed alert.
         for ids_table, opened in ((_OPENING, True), (_CLOSING, False)):
@@ -493,7 +525,7 @@ def scan_breaks(*, now: datetime.datetime | None = None) -> dict:
         cursor.execute(f"SELECT kind, COUNT(*) FROM {alert_table} WHERE closed_at IS NULL GROUP BY kind")
         for kind, n in cursor.fetchall():
             by_kind[kind]["open"] = n
-        for table in (_CONDITIONS, _OPENING, _CLOSING):
+        for table in _TEMPORARY_TABLES:
             cursor.execute(f"DROP TABLE {table}")
     return {
         "opened": sum(k["opened"] for k in by_kind.values()),

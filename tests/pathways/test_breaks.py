@@ -151,6 +151,17 @@ def test_inactivity_delay_of_the_referent_organisation_is_honoured():
     assert len(alerts(long_stale, BreakKind.INACTIVE)) == 1
 
 
+def test_inactivity_reads_the_active_referent_seat_only():
+    short = MembershipFactory(organisation=OrganisationFactory(inactivity_days=20))
+    long = MembershipFactory(organisation=OrganisationFactory(inactivity_days=90))
+    pathway = PathwayFactory(referent=short, last_activity_at=days_ago(21))
+    FollowUpMemberFactory(pathway=pathway, membership=long, is_referent=False)
+    FollowUpMemberFactory(pathway=pathway, is_referent=True, ended_at=days_ago(30))
+    scan()
+    (alert,) = alerts(pathway, BreakKind.INACTIVE)
+    assert alert.assignee_membership == short
+
+
 def test_inactivity_without_referent_uses_45_days():
     Organisation.objects.update(inactivity_days=10)
     OrganisationFactory(inactivity_days=10)
@@ -451,6 +462,26 @@ def test_the_scan_is_idempotent():
     assert third["opened"] == third["closed"] == 0
     assert second["open"] == first["open"] == 2
     assert Event.objects.count() == events
+
+
+def test_a_scan_opens_only_the_conditions_without_an_open_alert(membership):
+    already = PathwayFactory(referent=False)
+    scan()
+    (kept,) = alerts(already, BreakKind.NO_REFERENT)
+    stale = PathwayFactory(referent=membership, last_activity_at=days_ago(60))
+    late = referral(already, sent_at=days_ago(20), due_at=days_ago(10))
+    result = scan(NOW + DAY)
+    assert result["opened"] == 2
+    assert result["closed"] == 0
+    assert alerts(already, BreakKind.NO_REFERENT) == [kept]
+    (unanswered,) = alerts(already, BreakKind.REFERRAL_UNANSWERED)
+    assert unanswered.subject == f"referral:{late.pk}"
+    assert unanswered.assignee == AlertAssignee.ORIENTATION
+    (inactive,) = alerts(stale, BreakKind.INACTIVE)
+    assert inactive.assignee_membership == membership
+    opened_events = Event.objects.filter(kind=EventKind.ALERT_OPENED, at=NOW + DAY)
+    assert sorted(e.payload["alert"] for e in opened_events) == sorted([unanswered.pk, inactive.pk])
+    assert PathwayAlert.objects.count() == 3
 
 
 def test_a_new_alert_opens_after_the_previous_one_closed():
