@@ -561,7 +561,11 @@ def alerts_to_handle(*, membership: Membership, kind: str = "") -> QuerySet[Path
     the membership holds an active territory grant. Oldest first."""
     if not membership.is_active or not membership.organisation.is_active:
         return PathwayAlert.objects.none()
-    condition = Q(assignee=AlertAssignee.REFERENT, assignee_membership=membership)
+    # The seat is read live: a referent replaced since the last scan no longer sees the alert.
+    still_referent = FollowUpMember.objects.filter(
+        pathway=OuterRef("pathway"), membership=membership, is_referent=True, ended_at__isnull=True
+    )
+    condition = Q(assignee=AlertAssignee.REFERENT, assignee_membership=membership) & Q(Exists(still_referent))
     if membership.role == Role.CHARGE_ORIENTATION:
         granted = TerritoryGrant.objects.filter(membership=membership, revoked_at__isnull=True).values("departement_id")
         condition |= Q(assignee=AlertAssignee.ORIENTATION, pathway__departement_id__in=granted)

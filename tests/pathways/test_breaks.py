@@ -554,6 +554,16 @@ def test_alerts_to_handle_lists_my_referent_alerts_only(membership):
     assert other.pk not in [a.pathway_id for a in queue]
 
 
+def test_a_replaced_referent_no_longer_sees_the_alert_before_the_next_scan(membership):
+    mine = PathwayFactory(referent=membership, last_activity_at=days_ago(60))
+    scan()
+    assert [a.pathway_id for a in alerts_to_handle(membership=membership)] == [mine.pk]
+    seat = FollowUpMember.objects.get(pathway=mine, membership=membership, is_referent=True)
+    seat.ended_at = NOW
+    seat.save(update_fields=["ended_at"])
+    assert list(alerts_to_handle(membership=membership)) == []
+
+
 def test_alerts_to_handle_for_an_orientation_officer_with_a_grant():
     grant = TerritoryGrantFactory()
     officer = grant.membership
