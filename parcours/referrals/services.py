@@ -23,10 +23,11 @@ from parcours.directory.selectors import zone_names
 from parcours.directory.vocabulary import NATIONAL_ZONE_CODES
 from parcours.notifications.services import notify
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
-from parcours.organisations.models import Membership
+from parcours.organisations.models import Membership, Organisation
 from parcours.pathways.enums import EventKind, GoalStatus, PathwayStatus
 from parcours.pathways.models import Event, FollowUpMember, Goal, Pathway
 from parcours.pathways.services import (
+    _is_orientation_officer_for,
     _require_open,
     _require_seat,
     _require_theme_readable,
@@ -34,12 +35,12 @@ from parcours.pathways.services import (
     goal_category,
     member_name,
 )
-from parcours.people.enums import SENSITIVE_CATEGORIES, ConsentDecision, ConsentPurpose, DataCategory
-from parcours.people.models import Consent, Person
+from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
+from parcours.people.models import Person
 from parcours.people.selectors import consented_categories
 from parcours.territories.selectors import zone_codes_for_commune
 
-from . import links
+from . import links, selectors
 from .enums import (
     AWAITING_ANSWER,
     REFERRAL_TRANSITIONS,
@@ -55,10 +56,19 @@ User = get_user_model()
 
 REASON_MAX_LENGTH = 500
 LINK_AUDIT_REASON = "lien sécurisé"
-# Members of the recipient organisation told of a new referral, a reminder or a cancellation.
-NOTIFIED_ROLES = (Role.CONSEILLER, Role.ENCADRANT, Role.ADMIN_STRUCTURE, Role.REFERENT_RSA)
 # How many referrals a grouped mail (reminder, escalation, expiry) lists before "and N more".
 MAIL_LIST_LIMIT = 20
+
+
+# While a signed link may be used: an answer link while the referral awaits the answer, an outcome
+# link while the accompaniment is accepted or started. Leaving these states ends the live links.
+LINK_USABLE_STATUSES: dict[str, frozenset[str]] = {
+    LinkPurpose.ANSWER: AWAITING_ANSWER,
+    LinkPurpose.OUTCOME: frozenset({ReferralStatus.ACCEPTED, ReferralStatus.STARTED}),
+}
+# Moves that are not work on the pathway: they leave its last activity as it was (so do the
+# automatic expiries, see _EXPIRE_SQL).
+NOT_ACTIVITY = frozenset({ReferralStatus.SEEN, ReferralStatus.EXPIRED})
 
 
 class ReferralConflict(ValidationError):
@@ -102,10 +112,18 @@ def _lock(referral: Referral | int) -> Referral:
     ).get(pk=pk)
 
 
+def _link_actor(referral: Referral) -> str:
+    """Who acted through a signed link, for the messages and the timeline."""
+    return _("la structure %(name)s, par lien sécurisé (%(email)s)") % {
+        "name": referral.service.structure.nom,
+        "email": referral.recipient_email,
+    }
+
+
 def _answerer(referral: Referral) -> str:
     if referral.answered_by is not None:
         return member_name(referral.answered_by)
-    return _("la structure, par lien sécurisé (%(email)s)") % {"email": referral.recipient_email}
+    return _link_actor(referral)
 
 
 def _conflict_message(referral: Referral) -> str:
@@ -149,45 +167,54 @@ def _reason_length_error(value: str, field: str) -> dict:
     return {}
 
 
-def _recipient_users(organisation_id: int | None, roles=NOTIFIED_ROLES):
+def _users_by_organisation(organisation_ids: set[int], memberships) -> dict[int, list]:
+    """The accounts of `memberships` (a selectors.live_members / acting_recipients queryset) in
+    each of these organisations, each account once."""
+    by_org: dict[int, list] = {}
+    for m in memberships.filter(organisation_id__in=organisation_ids).select_related("user").order_by("pk"):
+        users = by_org.setdefault(m.organisation_id, [])
+        if m.user not in users:
+            users.append(m.user)
+    return by_org
+
+
+def _recipient_users(organisation_id: int | None) -> list:
+    """Who is told of a new referral, a reminder or a cancellation: the members who may act on it."""
     if organisation_id is None:
         return []
-    return list(
-        User.objects.filter(
-            is_active=True,
-            memberships__organisation_id=organisation_id,
-            memberships__organisation__is_active=True,
-            memberships__is_active=True,
-            memberships__role__in=roles,
-        ).distinct()
-    )
+    return _users_by_organisation({organisation_id}, selectors.acting_recipients()).get(organisation_id, [])
 
 
 def _require_recipient(referral: Referral, membership: Membership | None) -> None:
-    """An active member (any role but pilote) of the organisation that received the referral; the
-    membership, its organisation and account are read live."""
-    allowed = (
-        membership is not None
-        and referral.recipient_organisation_id is not None
-        and Membership.objects.active()
-        .filter(pk=membership.pk, user__is_active=True, organisation_id=referral.recipient_organisation_id)
-        .exclude(role=Role.PILOTE)
-        .exists()
-    )
-    if not allowed:
-        raise PermissionDenied(_("Seule l'organisation destinataire peut traiter cette prescription."))
+    """A member who may act as the recipient (selectors.acting_recipients), read live."""
+    if not selectors.may_act_as_recipient(membership=membership, organisation_id=referral.recipient_organisation_id):
+        raise PermissionDenied(
+            _(
+                "Seul·es les professionnel·les qui accompagnent les personnes dans l'organisation destinataire "
+                "peuvent traiter cette prescription."
+            )
+        )
 
 
 def _require_sender_side(referral: Referral, membership: Membership | None) -> None:
-    """The member who sent it (still active), or any active member of the pathway's group."""
-    if membership is None:
-        raise PermissionDenied(_("Vous devez agir au nom d'une organisation."))
-    is_sender = (
-        membership.pk == referral.sender_id
-        and Membership.objects.active().filter(pk=membership.pk, user__is_active=True).exists()
-    )
-    if not is_sender:
-        _require_seat(pathway=referral.pathway, membership=membership)
+    """An active seat in the pathway's follow-up group (the sender who left it no longer acts), or
+    a chargé·e d'orientation acting on the pathway (the rule of the pathway services)."""
+    if _is_orientation_officer_for(pathway=referral.pathway, membership=membership):
+        return
+    _require_seat(pathway=referral.pathway, membership=membership)
+
+
+def service_recipient(service: Service) -> Organisation | None:
+    """The organisation that answers a referral to this service in Parcours: its operator while
+    active; None when the structure answers through a signed link sent to its address."""
+    operator = service.operator
+    return operator if operator is not None and operator.is_active else None
+
+
+def may_override(*, seat: FollowUpMember | None, membership: Membership) -> bool:
+    """Who may send sensitive data without the person's consent for the recipient (a motivated
+    override): the pathway's referent, or a chargé·e d'orientation."""
+    return (seat is not None and seat.is_referent) or membership.role == Role.CHARGE_ORIENTATION
 
 
 def _service_title(referral: Referral) -> str:
@@ -206,8 +233,9 @@ def _move(
     summary: str,
 ) -> Referral:
     """Move a locked referral to `to_status`: checked against REFERRAL_TRANSITIONS, then the row,
-    the transition log, the timeline event (which also stamps the pathway's last activity) and the
-    audit entry. A move the current state does not allow raises ReferralConflict."""
+    the transition log, the end of the signed links the new state no longer allows, the timeline
+    event (which also stamps the pathway's last activity, except for "seen": see NOT_ACTIVITY) and
+    the audit entry. A move the current state does not allow raises ReferralConflict."""
     if to_status not in REFERRAL_TRANSITIONS[ReferralStatus(referral.status)]:
         raise ReferralConflict(_conflict_message(referral))
     now = timezone.now()
@@ -231,15 +259,33 @@ def _move(
             )
     except IntegrityError as exc:  # pragma: no cover - guarded by the row lock and the transitions
         raise ReferralConflict(_("Cette prescription est déjà passée par cet état ; rechargez la page.")) from exc
-    event_record(
-        pathway=referral.pathway,
-        kind=EventKind.REFERRAL_UPDATED,
-        actor=acting_user if channel == TransitionChannel.APP else None,
-        membership=membership,
-        summary=summary,
-        payload={"referral": referral.pk, "status": to_status},
-        category=goal_category(referral.theme),
-    )
+    ended = [purpose for purpose, usable in LINK_USABLE_STATUSES.items() if to_status not in usable]
+    ReferralLink.objects.filter(referral=referral, purpose__in=ended, used_at__isnull=True).update(used_at=now)
+    actor = acting_user if channel == TransitionChannel.APP else None
+    payload = {"referral": referral.pk, "status": to_status}
+    category = goal_category(referral.theme)
+    if to_status in NOT_ACTIVITY:
+        # On the timeline, but not the pathway's last activity (event_record would stamp it).
+        Event.objects.create(
+            pathway=referral.pathway,
+            at=now,
+            kind=EventKind.REFERRAL_UPDATED,
+            actor=actor,
+            organisation_id=membership.organisation_id if membership is not None else None,
+            summary=summary[:500],
+            payload=payload,
+            category=category,
+        )
+    else:
+        event_record(
+            pathway=referral.pathway,
+            kind=EventKind.REFERRAL_UPDATED,
+            actor=actor,
+            membership=membership,
+            summary=summary,
+            payload=payload,
+            category=category,
+        )
     audit_log(
         actor=acting_user if channel == TransitionChannel.APP else None,
         organisation=organisation,
@@ -265,6 +311,17 @@ def _notify_recipients(referral: Referral, *, kind: str, subject: str, body: str
 
 def _notify_sender(referral: Referral, *, kind: str, subject: str, body: str) -> None:
     notify(kind=kind, subject=subject, body=body, url=links.referral_path(referral), users=[referral.sender.user])
+
+
+def _notify_accepted(referral: Referral, *, who: str, at: datetime.datetime) -> None:
+    """The sender is told that the referral was accepted (in Parcours or through a link)."""
+    _notify_sender(
+        referral,
+        kind="referral_answered",
+        subject=_("Prescription acceptée : %(service)s") % {"service": referral.service.nom},
+        body=_("Bonjour,\n\n%(who)s a accepté votre prescription vers « %(service)s » le %(date)s.")
+        % {"who": who, "service": referral.service.nom, "date": _date(at)},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,22 +408,6 @@ def shared_snapshot(*, person: Person, categories: set[str]) -> dict:
     return {"name": person.full_name, "sections": sections}
 
 
-def _referral_consents(*, person_id: int, organisation_id: int | None) -> set[str]:
-    """Sensitive categories the person currently agrees to send to this organisation by referral."""
-    if organisation_id is None:
-        return set()
-    return set(
-        Consent.objects.filter(
-            person_id=person_id,
-            organisation_id=organisation_id,
-            purpose=ConsentPurpose.REFERRAL,
-            decision=ConsentDecision.GIVEN,
-            is_current=True,
-            category__in=SENSITIVE_CATEGORIES,
-        ).values_list("category", flat=True)
-    )
-
-
 def _category_names(categories) -> str:
     return ", ".join(str(DataCategory(c).label).lower() for c in sorted(categories))
 
@@ -435,7 +476,7 @@ def referral_create(
         )
     if service.status != ServiceStatus.PUBLISHED:
         raise ValidationError({"service": _("Ce service n'est pas publié : il ne reçoit pas encore de prescriptions.")})
-    recipient = service.operator if service.operator is not None and service.operator.is_active else None
+    recipient = service_recipient(service)
     recipient_email = service.courriel or service.structure.courriel
     if recipient is None and not recipient_email:
         raise ValidationError(
@@ -481,7 +522,7 @@ def referral_create(
             _("Vous ne pouvez pas transmettre des données que vous ne pouvez pas consulter : %(c)s.")
             % {"c": _category_names(unreadable)}
         )
-    missing = (shared & SENSITIVE_CATEGORIES) - _referral_consents(
+    missing = (shared & SENSITIVE_CATEGORIES) - selectors.referral_consented(
         person_id=person.pk, organisation_id=recipient.pk if recipient else None
     )
     override_reason = (override_reason or "").strip()
@@ -504,7 +545,7 @@ def referral_create(
                     % {"c": _category_names(missing), "org": recipient.name if recipient else ""}
                 }
             )
-        if not (seat.is_referent or membership.role == Role.CHARGE_ORIENTATION):
+        if not may_override(seat=seat, membership=membership):
             raise PermissionDenied(
                 _(
                     "Seul·e le·la référent·e du parcours ou un·e chargé·e d'orientation peut transmettre des "
@@ -675,13 +716,7 @@ def referral_accept(
     )
     if join_follow_up:
         _join_follow_up(referral, membership, acting_user)
-    _notify_sender(
-        referral,
-        kind="referral_answered",
-        subject=_("Prescription acceptée : %(service)s") % {"service": referral.service.nom},
-        body=_("Bonjour,\n\n%(who)s a accepté votre prescription vers « %(service)s » le %(date)s.")
-        % {"who": membership.organisation.name, "service": referral.service.nom, "date": _date(now)},
-    )
+    _notify_accepted(referral, who=membership.organisation.name, at=now)
     return referral
 
 
@@ -770,6 +805,16 @@ def _outcome_errors(outcome: str, detail: str) -> dict:
 
 
 def _close(referral: Referral, *, outcome: str, detail: str, acting_user, membership, channel, who: str) -> Referral:
+    if referral.status == ReferralStatus.ACCEPTED and outcome != ReferralOutcome.DID_NOT_COME:
+        raise ValidationError(
+            {
+                "outcome": _(
+                    "L'accompagnement n'a pas démarré : la seule issue possible est « %(did_not_come)s ». Si la "
+                    "personne est venue, indiquez d'abord le démarrage de l'accompagnement, puis son issue."
+                )
+                % {"did_not_come": ReferralOutcome.DID_NOT_COME.label}
+            }
+        )
     now = timezone.now()
     detail = (detail or "").strip()
     _move(
@@ -900,13 +945,15 @@ def referral_link_resend(*, referral: Referral, membership: Membership, acting_u
 
 def _issue_link(referral: Referral, purpose: str) -> str:
     """The token of the referral's live link for this purpose: the current one while it is valid,
-    else a new one (an expired, unused one is replaced)."""
+    else a new one. An expired, unused one is kept and marked replaced (used_at set, a newer link
+    for the same purpose exists): its token then says when the newer one was sent."""
     now = timezone.now()
     live = ReferralLink.objects.filter(referral=referral, purpose=purpose, used_at__isnull=True).first()
     if live is not None and live.expires_at > now:
         return links.sign(link_id=live.pk, nonce=live.nonce)
     if live is not None:
-        live.delete()
+        live.used_at = now
+        live.save(update_fields=["used_at"])
     link = ReferralLink.objects.create(
         referral=referral,
         purpose=purpose,
@@ -929,9 +976,80 @@ def link_issue(*, referral: Referral, purpose: str) -> str:
     return _issue_link(referral, purpose)
 
 
+def _ended_message(referral: Referral) -> str:
+    """Why a link of a referral that left the states its purpose allows no longer serves."""
+    status = referral.status
+    if status in (ReferralStatus.ACCEPTED, ReferralStatus.STARTED):
+        text = _("Cette prescription a été acceptée le %(date)s : ce lien ne sert plus.")
+        at = referral.answered_at or referral.status_changed_at
+    elif status == ReferralStatus.REFUSED:
+        text = _("Cette prescription a été refusée le %(date)s : ce lien ne sert plus.")
+        at = referral.answered_at or referral.status_changed_at
+    elif status == ReferralStatus.EXPIRED:
+        text = _("Cette prescription a expiré le %(date)s, faute de réponse dans le délai : ce lien ne sert plus.")
+        at = referral.status_changed_at
+    elif status == ReferralStatus.CLOSED:
+        text = _("Cette prescription a été clôturée le %(date)s : ce lien ne sert plus.")
+        at = referral.closed_at or referral.status_changed_at
+    elif status == ReferralStatus.CANCELLED:
+        text = _("Cette prescription a été annulée par son émetteur le %(date)s : ce lien ne sert plus.")
+        at = referral.status_changed_at
+    else:
+        return _(
+            "Cette prescription attend encore une réponse : ce lien servira à indiquer son issue une fois "
+            "qu'elle aura été acceptée."
+        )
+    return text % {"date": _datetime(at)}
+
+
+def _link_problem(link: ReferralLink) -> str:
+    """Why this link cannot be used now ("" if it can), in French, for its holder:
+    - the referral left the states its purpose allows (LINK_USABLE_STATUSES): "used" when this link
+      made that move, else what happened and when (cancelled, expired, answered in Parcours…);
+    - replaced by a newer link for the same purpose (used_at set, a newer row exists);
+    - expired."""
+    referral = link.referral
+    newer = (
+        ReferralLink.objects.filter(referral_id=link.referral_id, purpose=link.purpose, created_at__gt=link.created_at)
+        .order_by("created_at")
+        .first()
+        if link.used_at is not None
+        else None
+    )
+    if referral.status not in LINK_USABLE_STATUSES[link.purpose]:
+        moved_by_link = (
+            link.used_at is not None
+            and newer is None
+            and referral.transitions.filter(to_status=referral.status, channel=TransitionChannel.LINK).exists()
+        )
+        if not moved_by_link:
+            return _ended_message(referral)
+        return _("Ce lien a déjà servi le %(date)s : la prescription est « %(status)s ». Rien n'a été modifié.") % {
+            "date": _datetime(link.used_at),
+            "status": referral.get_status_display(),
+        }
+    if newer is not None:
+        return _(
+            "Ce lien a été remplacé par un lien plus récent envoyé le %(date)s à %(email)s : utilisez ce dernier."
+        ) % {"date": _datetime(newer.created_at), "email": newer.email}
+    if link.used_at is not None:
+        return _("Ce lien a déjà servi le %(date)s : la prescription est « %(status)s ». Rien n'a été modifié.") % {
+            "date": _datetime(link.used_at),
+            "status": referral.get_status_display(),
+        }
+    if link.expires_at <= timezone.now():
+        sender = referral.sender
+        return _("Ce lien a expiré le %(date)s ; demandez un nouveau lien à %(who)s (%(email)s).") % {
+            "date": _datetime(link.expires_at),
+            "who": member_name(sender),
+            "email": sender.user.email,
+        }
+    return ""
+
+
 def _find_link(token: str, *, lock: bool) -> tuple[ReferralLink | None, str]:
-    """The link of a token and, if it cannot be used, why (French); (None, message) for a token
-    that was tampered with or names no link."""
+    """The link of a token and, if it cannot be used, why (French, see _link_problem); (None,
+    message) for a token that was tampered with or names no link."""
     parsed = links.unsign(token or "")
     if parsed is None:
         return None, _("Ce lien n'est pas valide.")
@@ -943,18 +1061,7 @@ def _find_link(token: str, *, lock: bool) -> tuple[ReferralLink | None, str]:
     link = qs.filter(pk=parsed[0], nonce=parsed[1]).first()
     if link is None:
         return None, _("Ce lien n'est pas valide.")
-    if link.used_at is not None:
-        return link, _(
-            "Ce lien a déjà servi le %(date)s : la prescription est « %(status)s ». Rien n'a été modifié."
-        ) % {"date": _datetime(link.used_at), "status": link.referral.get_status_display()}
-    if link.expires_at <= timezone.now():
-        sender = link.referral.sender
-        return link, _("Ce lien a expiré le %(date)s ; demandez un nouveau lien à %(who)s (%(email)s).") % {
-            "date": _datetime(link.expires_at),
-            "who": member_name(sender),
-            "email": sender.user.email,
-        }
-    return link, ""
+    return link, _link_problem(link)
 
 
 def _audit_link(*, link: ReferralLink | None, token: str, action: str, outcome: str) -> None:
@@ -980,7 +1087,9 @@ def _audit_link(*, link: ReferralLink | None, token: str, action: str, outcome: 
 
 def link_resolve(*, token: str) -> ReferralLink:
     """The usable link of a token, for the page that shows the referral: the reading is audited;
-    a tampered, unknown, used or expired link raises ValidationError (and is audited too)."""
+    a tampered, unknown, used, replaced or expired link, or one whose referral left the states its
+    purpose allows (LINK_USABLE_STATUSES), raises ValidationError (and is audited too): the page
+    then shows the reason only, never the shared data."""
     with transaction.atomic():
         link, problem = _find_link(token, lock=False)
         if problem:
@@ -994,10 +1103,10 @@ def link_resolve(*, token: str) -> ReferralLink:
 
 def _use_link(token: str, purpose: str) -> tuple[ReferralLink, Referral]:
     link, problem = _find_link(token, lock=True)
+    if link is not None and link.purpose != purpose:
+        raise ValidationError(_("Ce lien ne permet pas cette action."))
     if problem or link is None:
         raise ValidationError(problem or _("Ce lien n'est pas valide."))
-    if link.purpose != purpose:
-        raise ValidationError(_("Ce lien ne permet pas cette action."))
     return link, _lock(link.referral_id)
 
 
@@ -1019,7 +1128,7 @@ def link_answer(*, token: str, accept: bool, reason: str = "", detail: str = "")
 
     def work() -> Referral:
         link, referral = _use_link(token, LinkPurpose.ANSWER)
-        who = _("la structure %(name)s (lien sécurisé)") % {"name": referral.service.structure.nom}
+        who = _link_actor(referral)
         now = timezone.now()
         if accept:
             _move(
@@ -1061,13 +1170,7 @@ def link_answer(*, token: str, accept: bool, reason: str = "", detail: str = "")
                 emails=[referral.recipient_email],
                 urgent=True,
             )
-            _notify_sender(
-                referral,
-                kind="referral_answered",
-                subject=_("Prescription acceptée : %(service)s") % {"service": referral.service.nom},
-                body=_("Bonjour,\n\n%(who)s a accepté votre prescription vers « %(service)s » le %(date)s.")
-                % {"who": who, "service": referral.service.nom, "date": _date(now)},
-            )
+            _notify_accepted(referral, who=who, at=now)
         return referral
 
     return _with_link_audit(token, work)
@@ -1087,10 +1190,7 @@ def link_start(*, token: str) -> Referral:
             membership=None,
             channel=TransitionChannel.LINK,
             summary=_("Prescription vers %(service)s : accompagnement démarré (%(who)s)")
-            % {
-                "service": _service_title(referral),
-                "who": _("la structure %(name)s, lien sécurisé") % {"name": referral.service.structure.nom},
-            },
+            % {"service": _service_title(referral), "who": _link_actor(referral)},
         )
 
     return _with_link_audit(token, work)
@@ -1110,7 +1210,7 @@ def link_close(*, token: str, outcome: str, detail: str = "") -> Referral:
             acting_user=None,
             membership=None,
             channel=TransitionChannel.LINK,
-            who=_("la structure %(name)s (lien sécurisé)") % {"name": referral.service.structure.nom},
+            who=_link_actor(referral),
         )
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
@@ -1148,9 +1248,9 @@ events AS (
            CASE WHEN e.theme = %(health_theme)s THEN %(health)s ELSE '' END
     FROM expired e JOIN directory_service s ON s.id = e.service_id
 ),
-touched AS (
-    UPDATE pathways_pathway p SET last_activity_at = %(now)s
-    WHERE p.id IN (SELECT pathway_id FROM expired)
+ended_links AS (
+    UPDATE referrals_referrallink l SET used_at = %(now)s
+    WHERE l.used_at IS NULL AND l.purpose = %(answer)s AND l.referral_id IN (SELECT id FROM expired)
 )
 SELECT count(*) FROM expired
 """
@@ -1158,7 +1258,8 @@ SELECT count(*) FROM expired
 
 def _expire_postgresql(now: datetime.datetime, *, reason: str, summary: str) -> int:
     """Expire every overdue referral in one statement: the update, its transition rows, the
-    timeline events and the pathways' last activity, set-based."""
+    timeline events and the end of their answer links, set-based. An expiry is not activity on the
+    pathway: its last activity is left as it was."""
     with connection.cursor() as cursor:
         cursor.execute(
             _EXPIRE_SQL,
@@ -1168,6 +1269,7 @@ def _expire_postgresql(now: datetime.datetime, *, reason: str, summary: str) -> 
                 "summary": summary,
                 "health_theme": Theme.SANTE.value,
                 "health": goal_category(Theme.SANTE),
+                "answer": LinkPurpose.ANSWER.value,
             },
         )
         return cursor.fetchone()[0]
@@ -1175,7 +1277,7 @@ def _expire_postgresql(now: datetime.datetime, *, reason: str, summary: str) -> 
 
 def _expire_portable(now: datetime.datetime, *, reason: str, summary: str) -> int:
     """The same for other databases (SQLite in development): one UPDATE for the expiry, bulk inserts
-    for the log and the timeline."""
+    for the log and the timeline, one UPDATE for the links."""
     overdue = Referral.objects.filter(status__in=AWAITING_ANSWER, due_at__lt=now)
     rows = list(overdue.values_list("id", "status", "pathway_id", "theme", "service__nom"))
     if not rows:
@@ -1206,31 +1308,26 @@ def _expire_portable(now: datetime.datetime, *, reason: str, summary: str) -> in
         )
         for rid, _st, pathway_id, theme, service_name in rows
     )
-    Pathway.objects.filter(pk__in={r[2] for r in rows}).update(last_activity_at=now)
+    ReferralLink.objects.filter(referral_id__in=ids, purpose=LinkPurpose.ANSWER, used_at__isnull=True).update(
+        used_at=now
+    )
     return len(rows)
 
 
-def _listing(items: list[tuple[int, str, datetime.datetime]]) -> str:
+def _listing(items: list[tuple[int, str, datetime.datetime]], *, with_urls: bool = True) -> str:
+    """The referrals of a grouped mail: number, service, deadline, never the person; the page of
+    each only for those who may open it (not a structure administrator: see acting_recipients)."""
+    if with_urls:
+        line = _("• Prescription n° %(id)s vers « %(service)s » (échéance le %(due)s) : %(url)s")
+    else:
+        line = _("• Prescription n° %(id)s vers « %(service)s » (échéance le %(due)s)")
     lines = [
-        _("• Prescription n° %(id)s vers « %(service)s » (échéance le %(due)s) : %(url)s")
-        % {"id": rid, "service": name, "due": _date(due), "url": links.referral_path(rid)}
+        line % {"id": rid, "service": name, "due": _date(due), "url": links.referral_path(rid)}
         for rid, name, due in items[:MAIL_LIST_LIMIT]
     ]
     if len(items) > MAIL_LIST_LIMIT:
         lines.append(_("… et %(n)s autre(s).") % {"n": len(items) - MAIL_LIST_LIMIT})
     return "\n".join(lines)
-
-
-def _users_by_organisation(organisation_ids: set[int], roles) -> dict[int, list]:
-    by_org: dict[int, list] = {}
-    memberships = (
-        Membership.objects.active()
-        .filter(organisation_id__in=organisation_ids, role__in=roles, user__is_active=True)
-        .select_related("user")
-    )
-    for m in memberships:
-        by_org.setdefault(m.organisation_id, []).append(m.user)
-    return by_org
 
 
 def _remind(now: datetime.datetime) -> int:
@@ -1246,7 +1343,7 @@ def _remind(now: datetime.datetime) -> int:
         .order_by("due_at", "id")
         .values_list("id", "recipient_organisation_id", "recipient_email", "service__nom", "due_at")
     )
-    users = _users_by_organisation({r[1] for r in rows if r[1]}, NOTIFIED_ROLES)
+    users = _users_by_organisation({r[1] for r in rows if r[1]}, selectors.acting_recipients())
     by_org: dict[int, list] = {}
     for rid, org_id, email, name, due in rows:
         if org_id and users.get(org_id):
@@ -1289,7 +1386,7 @@ def _escalate(now: datetime.datetime) -> int:
     )
     if not rows:
         return 0
-    admins = _users_by_organisation({r[1] for r in rows if r[1]}, (Role.ADMIN_STRUCTURE,))
+    admins = _users_by_organisation({r[1] for r in rows if r[1]}, selectors.live_members(roles=[Role.ADMIN_STRUCTURE]))
     to_admins: dict[int, list] = {}
     to_emails: dict[str, list] = {}
     to_senders: dict[int, list] = {}
@@ -1309,7 +1406,7 @@ def _escalate(now: datetime.datetime) -> int:
         notify(
             kind="referral_escalation",
             subject=subject % {"n": len(items)},
-            body=body % {"list": _listing(items)},
+            body=body % {"list": _listing(items, with_urls=False)},
             users=admins[org_id],
             urgent=True,
         )
@@ -1317,7 +1414,7 @@ def _escalate(now: datetime.datetime) -> int:
         notify(
             kind="referral_escalation",
             subject=subject % {"n": len(items)},
-            body=body % {"list": _listing(items)},
+            body=body % {"list": _listing(items, with_urls=False)},
             emails=[email],
             urgent=True,
         )

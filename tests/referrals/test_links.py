@@ -64,7 +64,8 @@ def test_issue_gives_a_single_purpose_link_valid_eight_days(referral, token):
     assert link.expires_at - link.created_at == datetime.timedelta(days=8)
     assert links.unsign(token) == (link.pk, link.nonce)
     # While it is valid, issuing again gives the same link (one live link per purpose).
-    assert link_issue(referral=referral, purpose=LinkPurpose.ANSWER) == token
+    # (the token carries a timestamp: compare what it names, not its text)
+    assert links.unsign(link_issue(referral=referral, purpose=LinkPurpose.ANSWER)) == (link.pk, link.nonce)
     assert ReferralLink.objects.count() == 1
 
 
@@ -187,22 +188,31 @@ def test_close_through_the_outcome_link(referral, token, membership, django_capt
     with pytest.raises(ValidationError, match="issue"):
         link_close(token=outcome_token, outcome="super")
     assert_unchanged(referral, ReferralStatus.ACCEPTED, 1)
+    # Not started: the person did not come is the only outcome.
+    with pytest.raises(ValidationError, match="n'a pas démarré : la seule issue possible est « Ne s'est pas"):
+        link_close(token=outcome_token, outcome="help_received")
+    assert_unchanged(referral, ReferralStatus.ACCEPTED, 1)
+    assert ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME).used_at is None
     with django_capture_on_commit_callbacks(execute=True):
-        link_close(token=outcome_token, outcome="help_received", detail="Colis remis")
+        link_close(token=outcome_token, outcome="did_not_come", detail="Jamais venue")
     referral.refresh_from_db()
-    assert (referral.status, referral.outcome) == (ReferralStatus.CLOSED, "help_received")
+    assert (referral.status, referral.outcome) == (ReferralStatus.CLOSED, "did_not_come")
     assert [m.to for m in mail.outbox] == [[membership.user.email]]
     with pytest.raises(ValidationError, match="déjà servi"):
         link_close(token=outcome_token, outcome="completed")
     assert_unchanged(referral, ReferralStatus.CLOSED, 2)
 
 
-def test_link_of_a_cancelled_referral_is_a_conflict_and_stays_unused(referral, token, membership):
+def test_link_of_a_cancelled_referral_is_ended_and_shows_nothing(referral, token, membership):
     referral_cancel(referral=referral, reason="Erreur de service", membership=membership, acting_user=membership.user)
-    with pytest.raises(ReferralConflict, match="annulée"):
+    # Cancelling ended the live answer link.
+    assert ReferralLink.objects.get().used_at is not None
+    ended = r"Cette prescription a été annulée par son émetteur le .* : ce lien ne sert plus\."
+    with pytest.raises(ValidationError, match=ended):
+        link_resolve(token=token)
+    with pytest.raises(ValidationError, match=ended):
         link_answer(token=token, accept=True)
     assert_unchanged(referral, ReferralStatus.CANCELLED, 1)
-    assert ReferralLink.objects.get().used_at is None
 
 
 def test_sender_sends_a_new_link_after_expiry(referral, token, membership, django_capture_on_commit_callbacks):
@@ -211,8 +221,14 @@ def test_sender_sends_a_new_link_after_expiry(referral, token, membership, djang
         fresh = referral_link_resend(referral=referral, membership=membership, acting_user=membership.user)
     assert fresh != token
     assert link_resolve(token=fresh).purpose == LinkPurpose.ANSWER
-    with pytest.raises(ValidationError, match="pas valide"):  # the expired link was replaced
+    # The expired link is kept, marked replaced: its token says so (not "not valid").
+    old, new = ReferralLink.objects.order_by("created_at", "pk")
+    assert old.used_at is not None and new.used_at is None
+    with pytest.raises(ValidationError, match="Ce lien a été remplacé par un lien plus récent envoyé le "):
         link_resolve(token=token)
+    with pytest.raises(ValidationError, match="remplacé"):
+        link_answer(token=token, accept=True)
+    assert_unchanged(referral, ReferralStatus.SENT, 0)
     assert [m.to for m in mail.outbox] == [[EMAIL]]
 
 

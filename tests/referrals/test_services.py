@@ -374,9 +374,21 @@ def test_pilote_or_inactive_member_of_the_recipient_cannot_act(referral, recipie
     assert_unchanged(referral, ReferralStatus.SENT, 0)
 
 
-def test_admin_of_the_recipient_may_answer(referral, recipient_org):
-    admin = MembershipFactory(organisation=recipient_org, role=Role.ADMIN_STRUCTURE)
-    referral_refuse(referral=referral, reason=RefusalReason.NO_PLACE, membership=admin, acting_user=admin.user)
+@pytest.mark.parametrize("role", [Role.ADMIN_STRUCTURE, Role.PILOTE])
+def test_a_role_that_does_not_accompany_cannot_act_as_recipient(referral, recipient_org, role):
+    """DESIGN: a structure administrator sees the people followed, not the referrals' contents."""
+    other = MembershipFactory(organisation=recipient_org, role=role)
+    with pytest.raises(PermissionDenied, match="qui accompagnent les personnes"):
+        referral_refuse(referral=referral, reason=RefusalReason.NO_PLACE, membership=other, acting_user=other.user)
+    with pytest.raises(PermissionDenied, match="qui accompagnent les personnes"):
+        referral_mark_seen(referral=referral, membership=other, acting_user=other.user)
+    assert_unchanged(referral, ReferralStatus.SENT, 0)
+
+
+@pytest.mark.parametrize("role", [Role.CONSEILLER, Role.ENCADRANT, Role.REFERENT_RSA, Role.CHARGE_ORIENTATION])
+def test_every_accompanying_role_of_the_recipient_may_answer(referral, recipient_org, role):
+    member = MembershipFactory(organisation=recipient_org, role=role)
+    referral_refuse(referral=referral, reason=RefusalReason.NO_PLACE, membership=member, acting_user=member.user)
     assert_unchanged(referral, ReferralStatus.REFUSED, 1)
 
 
@@ -426,9 +438,10 @@ def test_join_without_the_person_agreement_is_refused(referral, recipient):
 def test_join_with_a_role_that_does_not_accompany_is_refused(pathway, service, recipient_org):
     referral = ReferralFactory(pathway=pathway, service=service, person_agrees_follow_up=True)
     admin = MembershipFactory(organisation=recipient_org, role=Role.ADMIN_STRUCTURE)
-    with pytest.raises(ValidationError, match="rôle"):
+    with pytest.raises(PermissionDenied, match="qui accompagnent"):
         referral_accept(referral=referral, membership=admin, acting_user=admin.user, join_follow_up=True)
     assert_unchanged(referral, ReferralStatus.SENT, 0)
+    assert not FollowUpMember.objects.filter(pathway=pathway, membership=admin).exists()
 
 
 def test_refuse_with_a_listed_reason(referral, recipient, membership, django_capture_on_commit_callbacks):
@@ -503,7 +516,7 @@ def test_close_with_unknown_outcome_is_refused(referral, recipient):
 
 def test_close_twice_is_a_conflict(referral, recipient):
     referral_accept(referral=referral, membership=recipient, acting_user=recipient.user)
-    referral_close(referral=referral, outcome="help_received", membership=recipient, acting_user=recipient.user)
+    referral_close(referral=referral, outcome="did_not_come", membership=recipient, acting_user=recipient.user)
     with pytest.raises(ReferralConflict, match="déjà clôturée"):
         referral_close(referral=referral, outcome="completed", membership=recipient, acting_user=recipient.user)
     assert_unchanged(referral, ReferralStatus.CLOSED, 2)

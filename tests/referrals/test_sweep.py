@@ -58,7 +58,8 @@ def test_overdue_referrals_expire_with_their_log_and_timeline(pathway, service, 
     assert events.count() == 2
     assert all("expirée" in e.summary and service.nom in e.summary for e in events)
     assert {e.payload["referral"] for e in events} == {sent.pk, seen.pk}
-    assert Pathway.objects.get(pk=pathway.pk).last_activity_at > days_ago(1)
+    # An automatic expiry is not activity on the pathway.
+    assert Pathway.objects.get(pk=pathway.pk).last_activity_at < days_ago(29)
     # A second sweep finds nothing more.
     assert sweep_deadlines() == {"expired": 0, "reminded": 0, "escalated": 0}
 
@@ -75,6 +76,9 @@ def test_expiry_escalates_to_the_administrators_and_tells_the_sender(
     assert set(by_recipient) == {"admin@asso.example", membership.user.email}
     assert "expiré" in by_recipient["admin@asso.example"].body
     assert by_recipient["admin@asso.example"].body.count("Prescription n°") == 2
+    # The administrator's mail names no person and links to no referral page (they may not open it).
+    assert pathway.person.last_name not in by_recipient["admin@asso.example"].body
+    assert "/prescriptions/" not in by_recipient["admin@asso.example"].body
     assert "Proposez une autre solution" in by_recipient[membership.user.email].body
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -108,7 +112,8 @@ def test_reminder_two_days_before_the_deadline_once(
     due_soon.refresh_from_db()
     later.refresh_from_db()
     assert due_soon.reminder_sent_at is not None and later.reminder_sent_at is None
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([recipient.user.email, admin.user.email])
+    # The members who may act on it; not the structure administrator (who cannot open it).
+    assert [m.to[0] for m in mail.outbox] == [recipient.user.email]
     assert f"/prescriptions/{due_soon.pk}/" in mail.outbox[0].body
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):

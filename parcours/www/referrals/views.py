@@ -24,7 +24,7 @@ from parcours.diagnostics.enums import SENSITIVE_THEMES, NeedLevel, Theme
 from parcours.diagnostics.selectors import diagnostics_for
 from parcours.directory.models import Service, ServiceStatus
 from parcours.notifications.services import preference_of, preference_set
-from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
+from parcours.organisations.enums import ACCOMPANYING_ROLES
 from parcours.pathways.enums import GoalStatus
 from parcours.pathways.selectors import goals_visible_to
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
@@ -188,12 +188,9 @@ def referral_create(request, pathway, categories):
     else:
         form = forms.ReferralCreateForm(initial=initial, themes=themes, goals=goals)
 
-    recipient = service.operator if service.operator is not None and service.operator.is_active else None
+    recipient = referral_services.service_recipient(service)
     sendable = referral_selectors.sendable_categories(pathway=pathway, organisation=recipient)
-    own_seat = context["own_seat"]
-    can_override = (own_seat is not None and own_seat.is_referent) or request.membership.role == (
-        Role.CHARGE_ORIENTATION
-    )
+    can_override = referral_services.may_override(seat=context["own_seat"], membership=request.membership)
 
     created: list[Referral] = []
 
@@ -251,8 +248,13 @@ def referral_create(request, pathway, categories):
 def referral_inbox(request):
     _require_professional(request)
     membership = request.membership
-    if membership.role == Role.PILOTE:
-        raise PermissionDenied(_("Les pilotes du territoire ne traitent pas les prescriptions reçues."))
+    if not referral_selectors.may_act_as_recipient(membership=membership, organisation_id=membership.organisation_id):
+        raise PermissionDenied(
+            _(
+                "Seul·es les professionnel·les qui accompagnent les personnes traitent les prescriptions reçues par "
+                "leur organisation."
+            )
+        )
     services = Service.objects.filter(operator_id=membership.organisation_id).only("id", "nom").order_by("nom")
     form = forms.InboxFilterForm(request.GET or None, services=services)
     filters = {}
@@ -317,13 +319,7 @@ def _sides(request, referral_id: int) -> tuple[Referral | None, Referral | None]
     except Http404:
         pass
     if as_sender is not None and membership is not None:
-        categories = consented_categories(person=as_sender.pathway.person_id, membership=membership)
-        if as_sender.theme in SENSITIVE_THEMES and DataCategory.HEALTH not in categories:
-            as_sender = None  # its need tells health data the reader may not see
-        else:
-            as_sender.reader_categories = categories
-    elif as_sender is not None:
-        as_sender = None  # a platform administrator under break-glass: the pathway pages, not this one
+        as_sender.reader_categories = consented_categories(person=as_sender.pathway.person_id, membership=membership)
     if as_recipient is None and as_sender is None:
         raise Http404("Prescription introuvable.")
     return as_recipient, as_sender
@@ -341,7 +337,7 @@ def referral_detail(request, referral_id: int):
     referral_services.referral_read_audit(referral=referral, membership=membership, acting_user=request.user)
 
     if as_recipient is not None:
-        sections = referral_selectors.visible_sections(as_recipient)
+        sections = referral_selectors.recipient_sections(as_recipient)
     else:
         sections = referral_selectors.visible_sections(as_sender, categories=as_sender.reader_categories)
     recipient_moves = (
@@ -357,7 +353,9 @@ def referral_detail(request, referral_id: int):
         "is_sender": as_sender is not None,
         "person_name": referral_selectors.person_name(referral),
         "sections": sections,
-        "hidden_sections": len(referral_selectors.visible_sections(referral)) - len(sections),
+        "hidden_sections": 0
+        if as_recipient is not None
+        else len(referral_selectors.visible_sections(referral)) - len(sections),
         "badge": STATUS_BADGES.get(referral.status, ""),
         "countdown": countdown(referral),
         "transitions": list(referral.transitions.select_related("actor", "organisation")),
@@ -450,9 +448,7 @@ def referral_action(request, referral_id: int, action: str):
 @pathway_view()
 def pathway_referrals(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="referrals", title=_("Prescriptions du parcours"))
-    queryset = referral_selectors.referrals_of_pathway(pathway=pathway)
-    if DataCategory.HEALTH not in categories:
-        queryset = queryset.exclude(theme__in=SENSITIVE_THEMES)
+    queryset = referral_selectors.referrals_of_pathway(pathway=pathway, categories=categories)
     page = paginate(request, queryset, LIST_PAGE_SIZE)
     today = timezone.localdate()
     context.update(
@@ -476,7 +472,8 @@ def _private(response):
 
 
 def _link_error(request, message: str, token: str):
-    # A genuine token whose link can no longer be used (used, expired, replaced) is gone (410);
+    # A genuine token whose link can no longer be used (used, expired, replaced, ended with its
+    # referral's state) is gone (410);
     # anything else is a bad request (400).
     status = 410 if links.unsign(token) is not None else 400
     context = {"title": _("Lien inutilisable"), "message": message}
@@ -495,7 +492,7 @@ def _link_page(request, link, token: str, *, form, status: int = 200):
         "can_start": link.purpose == LinkPurpose.OUTCOME and referral.status == ReferralStatus.ACCEPTED,
         "started": referral.status == ReferralStatus.STARTED,
         "person_name": referral_selectors.person_name(referral),
-        "sections": referral_selectors.visible_sections(referral),
+        "sections": referral_selectors.recipient_sections(referral),
         "sender_name": referral.sender.user.get_full_name(),
         "sender_organisation": referral.sender.organisation.name,
         "sender_email": referral.sender.user.email,

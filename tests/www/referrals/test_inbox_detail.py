@@ -1,6 +1,6 @@
 """The receiving organisation's inbox, the page of one referral (recipient and sender sides), its
-action forms, and the pathway's referrals tab. Refused readers get a 404 (or 403 for a pilote's
-inbox), never a hint that the referral exists."""
+action forms, and the pathway's referrals tab. Refused readers get a 404 (or 403 on the inbox for a
+role that does not accompany people), never a hint that the referral exists."""
 
 import datetime
 
@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from parcours.audit.models import AuditAction, AuditEntry
+from parcours.organisations.enums import Role
 from parcours.pathways.models import FollowUpMember
-from parcours.people.enums import DataCategory
+from parcours.people.enums import ConsentDecision, ConsentPurpose, DataCategory
+from parcours.people.models import Consent
 from parcours.referrals.enums import ReferralStatus
 from parcours.referrals.models import Referral, ReferralTransition
 from parcours.referrals.services import referral_accept
@@ -81,8 +83,10 @@ def test_inbox_of_another_organisation_does_not_show_it(login, pathway, membersh
     assert "aucune prescription" in html
 
 
-def test_inbox_refused_to_a_pilote(login, association):
-    assert login(MembershipFactory(organisation=association, pilote=True)).get(INBOX).status_code == 403
+@pytest.mark.parametrize("role", [Role.PILOTE, Role.ADMIN_STRUCTURE])
+def test_inbox_refused_to_a_role_that_does_not_accompany(login, association, role):
+    response = login(MembershipFactory(organisation=association, role=role)).get(INBOX)
+    assert response.status_code == 403
 
 
 def test_inbox_sends_anonymous_to_login(client):
@@ -125,11 +129,46 @@ def test_member_of_another_organisation_gets_404(login, pathway, membership, ser
     assert login(MembershipFactory()).get(detail(referral)).status_code == 404
 
 
-def test_pilote_of_the_recipient_organisation_gets_404(login, association, pathway, membership, service, send):
+@pytest.mark.parametrize("role", [Role.PILOTE, Role.ADMIN_STRUCTURE])
+def test_non_accompanying_role_of_the_recipient_organisation_gets_404(
+    login, association, pathway, membership, service, send, role
+):
     referral = send(pathway, service, membership)
-    pilote = MembershipFactory(organisation=association, pilote=True)
-    assert login(pilote).get(detail(referral)).status_code == 404
+    other = MembershipFactory(organisation=association, role=role)
+    client = login(other)
+    assert client.get(detail(referral)).status_code == 404
+    assert client.post(action(referral, "accept")).status_code == 404
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
+
+
+def test_withdrawn_referral_consent_replaces_the_sensitive_section(
+    login, recipient, association, pathway, membership, service, send
+):
+    person = pathway.person
+    person.disability_note = "Poste de travail adapté"
+    person.save()
+    # The sender reads it (accompaniment consent) and the person agreed to send it (referral consent).
+    ConsentFactory(person=person, organisation=membership.organisation, category=DataCategory.DISABILITY)
+    given = ConsentFactory(
+        person=person, organisation=association, category=DataCategory.DISABILITY, purpose=ConsentPurpose.REFERRAL
+    )
+    referral = send(pathway, service, membership, shared_categories=["identity", "disability"])
+    client = login(recipient)
+    html = html_of(client.get(detail(referral)))
+    assert shows(html, "Poste de travail adapté")
+    assert "Retiré : la personne a retiré son consentement" not in html
+    Consent.objects.filter(pk=given.pk).update(is_current=False, superseded_at=timezone.now())
+    ConsentFactory(
+        person=person,
+        organisation=association,
+        category=DataCategory.DISABILITY,
+        purpose=ConsentPurpose.REFERRAL,
+        decision=ConsentDecision.WITHDRAWN,
+    )
+    html = html_of(client.get(detail(referral)))
+    assert shows(html, str(DataCategory.DISABILITY.label))
+    assert "Retiré : la personne a retiré son consentement le " + timezone.localdate().strftime("%d/%m/%Y") in html
+    assert not shows(html, "Poste de travail adapté")
 
 
 def test_anonymous_is_sent_to_login(client, pathway, membership, service, send):
@@ -317,4 +356,5 @@ def test_health_referral_hidden_from_a_member_without_health_consent(login, path
     client = login(member)
     assert not shows(html_of(client.get(reverse("pathway_referrals", args=[pathway.pk]))), service.nom)
     assert client.get(detail(referral)).status_code == 404
+    assert not shows(html_of(client.get(reverse("referral_sent"))), pathway.person.full_name)
     assert shows(html_of(login(membership).get(reverse("pathway_referrals", args=[pathway.pk]))), service.nom)

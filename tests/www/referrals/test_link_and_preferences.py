@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from parcours.audit.models import AuditAction, AuditEntry
 from parcours.notifications.services import preference_of
+from parcours.referrals import links
 from parcours.referrals.enums import LinkPurpose, ReferralStatus
 from parcours.referrals.models import Referral, ReferralLink
-from parcours.referrals.services import link_issue
+from parcours.referrals.services import link_issue, referral_cancel, referral_link_resend
 from tests.directory.factories import ServiceFactory, StructureFactory
 from tests.www.referrals.conftest import html_of, shows
 
@@ -70,6 +71,42 @@ def test_expired_link_says_so(client, referral):
     response = client.get(link_url(token))
     assert response.status_code == 410
     assert "a expiré" in html_of(response)
+
+
+def test_link_of_a_cancelled_referral_shows_why_and_no_data(client, referral, membership):
+    token = answer_token(referral)
+    assert shows(html_of(client.get(link_url(token))), referral.pathway.person.full_name)
+    referral_cancel(referral=referral, reason="Erreur", membership=membership, acting_user=membership.user)
+    for response in (client.get(link_url(token)), client.post(link_url(token), {"decision": "accept"})):
+        html = html_of(response)
+        assert response.status_code == 410
+        assert shows(html, "Cette prescription a été annulée par son émetteur le ")
+        assert shows(html, "ce lien ne sert plus.")
+        assert not shows(html, referral.pathway.person.full_name)
+        assert not shows(html, referral.message)
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CANCELLED
+
+
+def test_replaced_link_says_when_the_newer_one_was_sent(client, referral, membership):
+    token = answer_token(referral)
+    ReferralLink.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    referral_link_resend(referral=referral, membership=membership, acting_user=membership.user)
+    response = client.get(link_url(token))
+    assert response.status_code == 410
+    assert shows(html_of(response), "Ce lien a été remplacé par un lien plus récent envoyé le ")
+    assert not shows(html_of(response), referral.pathway.person.full_name)
+
+
+def test_accepted_link_referral_closes_only_as_did_not_come(client, referral):
+    client.post(link_url(answer_token(referral)), {"decision": "accept"})
+    outcome = ReferralLink.objects.get(purpose=LinkPurpose.OUTCOME)
+    token = links.sign(link_id=outcome.pk, nonce=outcome.nonce)
+    response = client.post(link_url(token), {"outcome": "completed"})
+    assert response.status_code == 200
+    assert shows(html_of(response), "L'accompagnement n'a pas démarré")
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.ACCEPTED
+    client.post(link_url(token), {"outcome": "did_not_come"})
+    assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CLOSED
 
 
 def test_accepting_by_link_then_replaying_changes_nothing(client, referral):
@@ -198,7 +235,8 @@ def test_starting_a_referral_closed_meanwhile_shows_why_and_changes_nothing(clie
     )
     response = client.post(link_url(token), {"action": "start"})
     assert response.status_code == 410
-    assert shows(html_of(response), "Cette prescription est déjà clôturée")
+    assert shows(html_of(response), "Cette prescription a été clôturée le ")
+    assert shows(html_of(response), "ce lien ne sert plus.")
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.CLOSED
     assert not referral.transitions.filter(to_status=ReferralStatus.STARTED).exists()
 
