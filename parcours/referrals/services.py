@@ -35,7 +35,9 @@ from parcours.pathways.services import (
     goal_category,
     member_name,
 )
+from parcours.people.countries import country_name
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
+from parcours.people.languages import language_name
 from parcours.people.models import Person
 from parcours.people.selectors import consented_categories
 from parcours.territories.selectors import zone_codes_for_commune
@@ -338,7 +340,11 @@ def _display(person: Person, field: str) -> str:
     if isinstance(value, bool):
         return _("Oui") if value else _("Non")
     if isinstance(value, datetime.date):
-        return value.isoformat()
+        return value.strftime("%d/%m/%Y")
+    if field == "languages":
+        return ", ".join(language_name(str(code)) for code in value)
+    if field == "nationality":
+        return country_name(str(value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -89,7 +89,7 @@ def test_member_of_the_group_sends_a_referral(
     assert referral.shared_data["name"] == pathway.person.full_name
     sections = {s["category"]: dict(s["fields"]) for s in referral.shared_data["sections"]}
     assert sections["identity"]["Prénom"] == pathway.person.first_name
-    assert sections["identity"]["Date de naissance"] == pathway.person.birth_date.isoformat()
+    assert sections["identity"]["Date de naissance"] == pathway.person.birth_date.strftime("%d/%m/%Y")
     assert sections["contact"]["Commune"] == "Nantes (44109)"
     transition = ReferralTransition.objects.get(referral=referral)
     assert (transition.from_status, transition.to_status, transition.channel) == ("", "sent", TransitionChannel.APP)
