@@ -1,9 +1,14 @@
-"""Every page of the foundation, opened by the role that uses it, passes axe-core."""
+"""Every page of the foundation, the referrals, the alerts and the orientation, opened by the role
+that uses it, passes axe-core."""
 
 import pytest
 
 from parcours.organisations.enums import Role
+from parcours.pathways.enums import Orientation
+from parcours.pathways.models import ReorientationRequest
 from parcours.people.enums import ConsentDecision, DataCategory
+from parcours.referrals.enums import LinkPurpose
+from parcours.referrals.services import link_issue
 from tests.factories import (
     ActionFactory,
     AppointmentFactory,
@@ -17,6 +22,7 @@ from tests.factories import (
     TerritoryGrantFactory,
     UserFactory,
 )
+from tests.referrals.factories import ReferralFactory
 
 
 @pytest.fixture
@@ -83,6 +89,13 @@ MEMBER_PAGES = [
     "/parcours/{id}/consentements/",
     "/parcours/{id}/acces/",
     "/parcours/{id}/imprimer/",
+    "/parcours/{id}/orientation/",
+    "/orientation/{id}/demande/",
+    "/prescriptions/parcours/{id}/",
+    "/prescriptions/envoyees/",
+    "/prescriptions/recues/",
+    "/prescriptions/preferences/",
+    "/alertes/",
 ]
 
 
@@ -100,11 +113,20 @@ def test_role_pages_pass_axe(page, axe_check, browser_login, pathway):
     TerritoryGrantFactory(membership=orientation, departement=pathway.departement)
     admin = MembershipFactory(role=Role.ADMIN_STRUCTURE, organisation=pathway.members.get().membership.organisation)
     pilote = MembershipFactory(role=Role.PILOTE)
+    request = ReorientationRequest.objects.create(
+        pathway=pathway,
+        requested_by=pathway.members.get().membership,
+        proposed_orientation=Orientation.SOCIAL,
+        reason="Des difficultés de logement passent avant l'emploi.",
+    )
     for membership, url, name in [
         (orientation, "/orientations/", "orientation-queue"),
         (orientation, f"/parcours/{pathway.pk}/orientation/", "orientation-decision"),
+        (orientation, f"/orientation/{pathway.pk}/demandes/{request.pk}/", "reorientation-decide"),
         (admin, "/structure/personnes-suivies/", "structure-followed"),
+        (admin, "/alertes/organisation/", "alerts-organisation"),
         (pilote, "/territoire/", "territory-dashboard"),
+        (pilote, "/alertes/territoire/", "alerts-territory"),
     ]:
         page.context.clear_cookies()
         browser_login(membership)
@@ -144,3 +166,16 @@ def test_refusal_and_no_organisation_pages_pass_axe(page, axe_check, db):
     response = page.goto("/accompagnements/")
     assert response.status == 200
     axe_check(page, "caseload-without-organisation")
+
+
+def test_signed_link_pages_pass_axe(page, axe_check, pathway):
+    """A structure without an account: the answer page of its link, and the page of a bad link."""
+    referral = ReferralFactory(pathway=pathway, recipient_organisation=None, recipient_email="accueil@asso.example")
+    token = link_issue(referral=referral, purpose=LinkPurpose.ANSWER)
+    page.context.clear_cookies()
+    response = page.goto(f"/prescriptions/lien/{token}/")
+    assert response.status == 200
+    axe_check(page, "referral-link")
+    response = page.goto(f"/prescriptions/lien/{token[:-4]}abcd/")
+    assert response.status == 400
+    axe_check(page, "referral-link-invalid")
