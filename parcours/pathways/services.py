@@ -54,7 +54,11 @@ def event_record(
     summary: str,
     payload: dict | None = None,
     category: str = "",
+    is_activity: bool = True,
 ) -> Event:
+    """Append to the timeline. An event that is activity (the default) also stamps the pathway's
+    last activity, which the inactivity break rule reads; what others do to the pathway without the
+    group acting (a referral being seen, the scan's own alerts) passes `is_activity=False`."""
     now = timezone.now()
     event = Event.objects.create(
         pathway=pathway,
@@ -66,7 +70,8 @@ def event_record(
         payload=payload or {},
         category=category,
     )
-    Pathway.objects.filter(pk=pathway.pk).update(last_activity_at=now)
+    if is_activity:
+        Pathway.objects.filter(pk=pathway.pk).update(last_activity_at=now)
     return event
 
 

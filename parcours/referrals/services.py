@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
-from parcours.diagnostics.enums import Theme
+from parcours.diagnostics.enums import SENSITIVE_THEMES, Theme
 from parcours.diagnostics.models import ThemeAssessment
 from parcours.directory.models import Service, ServiceStatus
 from parcours.directory.selectors import zone_names
@@ -236,7 +236,7 @@ def _move(
 ) -> Referral:
     """Move a locked referral to `to_status`: checked against REFERRAL_TRANSITIONS, then the row,
     the transition log, the end of the signed links the new state no longer allows, the timeline
-    event (which also stamps the pathway's last activity, except for "seen": see NOT_ACTIVITY) and
+    event (activity for the pathway, except "seen": see NOT_ACTIVITY) and
     the audit entry. A move the current state does not allow raises ReferralConflict."""
     if to_status not in REFERRAL_TRANSITIONS[ReferralStatus(referral.status)]:
         raise ReferralConflict(_conflict_message(referral))
@@ -264,32 +264,18 @@ def _move(
     ended = [purpose for purpose, usable in LINK_USABLE_STATUSES.items() if to_status not in usable]
     ReferralLink.objects.filter(referral=referral, purpose__in=ended, used_at__isnull=True).update(used_at=now)
     actor = acting_user if channel == TransitionChannel.APP else None
-    payload = {"referral": referral.pk, "status": to_status}
-    category = goal_category(referral.theme)
-    if to_status in NOT_ACTIVITY:
-        # On the timeline, but not the pathway's last activity (event_record would stamp it).
-        Event.objects.create(
-            pathway=referral.pathway,
-            at=now,
-            kind=EventKind.REFERRAL_UPDATED,
-            actor=actor,
-            organisation_id=membership.organisation_id if membership is not None else None,
-            summary=summary[:500],
-            payload=payload,
-            category=category,
-        )
-    else:
-        event_record(
-            pathway=referral.pathway,
-            kind=EventKind.REFERRAL_UPDATED,
-            actor=actor,
-            membership=membership,
-            summary=summary,
-            payload=payload,
-            category=category,
-        )
+    event_record(
+        pathway=referral.pathway,
+        kind=EventKind.REFERRAL_UPDATED,
+        actor=actor,
+        membership=membership,
+        summary=summary,
+        payload={"referral": referral.pk, "status": to_status},
+        category=goal_category(referral.theme),
+        is_activity=to_status not in NOT_ACTIVITY,
+    )
     audit_log(
-        actor=acting_user if channel == TransitionChannel.APP else None,
+        actor=actor,
         organisation=organisation,
         action=AuditAction.UPDATE,
         obj=referral,
@@ -1251,7 +1237,7 @@ events AS (
     SELECT e.pathway_id, %(now)s, 'referral_updated',
            left(replace(%(summary)s, '{service}', s.nom), 500),
            jsonb_build_object('referral', e.id, 'status', 'expired'),
-           CASE WHEN e.theme = %(health_theme)s THEN %(health)s ELSE '' END
+           CASE WHEN e.theme = ANY(%(sensitive_themes)s) THEN %(health)s ELSE '' END
     FROM expired e JOIN directory_service s ON s.id = e.service_id
 ),
 ended_links AS (
@@ -1273,8 +1259,9 @@ def _expire_postgresql(now: datetime.datetime, *, reason: str, summary: str) -> 
                 "now": now,
                 "reason": reason,
                 "summary": summary,
-                "health_theme": Theme.SANTE.value,
-                "health": goal_category(Theme.SANTE),
+                # The category goal_category gives a sensitive theme, for every sensitive theme.
+                "sensitive_themes": sorted(SENSITIVE_THEMES),
+                "health": DataCategory.HEALTH.value,
                 "answer": LinkPurpose.ANSWER.value,
             },
         )

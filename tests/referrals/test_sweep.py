@@ -64,6 +64,18 @@ def test_overdue_referrals_expire_with_their_log_and_timeline(pathway, service, 
     assert sweep_deadlines() == {"expired": 0, "reminded": 0, "escalated": 0}
 
 
+@pytest.mark.parametrize("expire", [services._expire_postgresql, services._expire_portable], ids=["pg", "portable"])
+def test_expiry_event_of_a_health_need_carries_the_health_category(pathway, service, admin, expire):
+    health = ReferralFactory(pathway=pathway, service=service, sent_at=days_ago(11), theme="sante")
+    job = ReferralFactory(pathway=pathway, service=service, sent_at=days_ago(11), theme="emploi")
+    assert expire(timezone.now(), reason="délai dépassé", summary="Prescription vers {service} expirée") == 2
+    categories = {
+        e.payload["referral"]: e.category
+        for e in Event.objects.filter(kind=EventKind.REFERRAL_UPDATED, pathway=pathway)
+    }
+    assert categories == {health.pk: "health", job.pk: ""}
+
+
 def test_expiry_escalates_to_the_administrators_and_tells_the_sender(
     pathway, service, admin, recipient, membership, django_capture_on_commit_callbacks
 ):
