@@ -192,6 +192,22 @@ def orientation_decide(
     return decision
 
 
+def reorientation_blocker(*, pathway: Pathway) -> str:
+    """Why no re-orientation can be asked for now (French), or "" when one can: a request is already
+    pending, or no orientation was decided yet. The request page says it before the form."""
+    pending = pending_reorientation_request(pathway=pathway)
+    if pending is not None:
+        return _("Une demande de réorientation est déjà en attente depuis le %(d)s : attendez la réponse.") % {
+            "d": timezone.localtime(pending.requested_at).strftime("%d/%m/%Y")
+        }
+    if pathway.orientation == Orientation.PENDING:
+        return _(
+            "Aucune orientation n'a encore été décidée : le parcours attend déjà la décision "
+            "d'un·e chargé·e d'orientation."
+        )
+    return ""
+
+
 @transaction.atomic
 def reorientation_request(
     *, pathway: Pathway, proposed_orientation: str, reason: str, membership: Membership, acting_user
@@ -211,19 +227,8 @@ def reorientation_request(
     ).exists()
     if not seated:
         raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent demander une réorientation."))
-    pending = ReorientationRequest.objects.filter(pathway=pathway, status=ReorientationStatus.PENDING).first()
-    if pending is not None:
-        raise ValidationError(
-            _("Une demande de réorientation est déjà en attente depuis le %(d)s : attendez la réponse.")
-            % {"d": timezone.localtime(pending.requested_at).strftime("%d/%m/%Y")}
-        )
-    if pathway.orientation == Orientation.PENDING:
-        raise ValidationError(
-            _(
-                "Aucune orientation n'a encore été décidée : le parcours attend déjà la décision "
-                "d'un·e chargé·e d'orientation."
-            )
-        )
+    if blocker := reorientation_blocker(pathway=pathway):
+        raise ValidationError(blocker)
     errors: dict = {}
     if proposed_orientation not in Orientation.values or proposed_orientation == Orientation.PENDING:
         errors["proposed_orientation"] = _("Choisissez l'orientation que vous proposez.")

@@ -5,7 +5,6 @@ to a request. Thin views: the rules live in parcours/pathways/orientation.py."""
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parcours.pathways import orientation as orientation_services
@@ -15,12 +14,6 @@ from parcours.www.forms_flow import submit_form
 from parcours.www.pathway_context import pathway_context
 
 from . import forms
-
-
-def _pending_message(pending) -> str:
-    return _("Une demande de réorientation est déjà en attente depuis le %(d)s : attendez la réponse.") % {
-        "d": timezone.localtime(pending.requested_at).strftime("%d/%m/%Y")
-    }
 
 
 def orientation_page(request, pathway, categories):
@@ -76,15 +69,7 @@ def request_new(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="summary", title=_("Demander une réorientation"))
     if pathway.status != PathwayStatus.OPEN or context["own_seat"] is None:
         raise PermissionDenied(_("Seuls les membres du groupe de suivi peuvent demander une réorientation."))
-    pending = orientation_services.pending_reorientation_request(pathway=pathway)
-    blocked = ""
-    if pending is not None:
-        blocked = _pending_message(pending)
-    elif pathway.orientation == Orientation.PENDING:
-        blocked = _(
-            "Aucune orientation n'a encore été décidée : le parcours attend déjà la décision "
-            "d'un·e chargé·e d'orientation."
-        )
+    blocked = orientation_services.reorientation_blocker(pathway=pathway)
     form = forms.ReorientationRequestForm(request.POST or None, pathway=pathway)
     done, status = submit_form(
         request,
