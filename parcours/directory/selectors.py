@@ -178,10 +178,12 @@ def zone_names(codes: Iterable[str]) -> list[str]:
     return names
 
 
-def visible_service(*, pk: int, membership: Membership | None) -> Service:
+def visible_service(*, pk: int, membership: Membership | None, with_archived: bool = False) -> Service:
     """A published service, or a draft or archived one that the reader's organisation operates;
-    404 otherwise (the same answer as for a service that does not exist)."""
-    condition = Q(status=ServiceStatus.PUBLISHED)
+    404 otherwise (the same answer as for a service that does not exist). `with_archived` also
+    returns anyone's archived service, for a page that must say why it can no longer be used."""
+    statuses = [ServiceStatus.PUBLISHED, ServiceStatus.ARCHIVED] if with_archived else [ServiceStatus.PUBLISHED]
+    condition = Q(status__in=statuses)
     if membership is not None:
         condition |= Q(operator_id=membership.organisation_id)
     service = (

@@ -48,8 +48,8 @@ from django.utils import timezone
 
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation, TerritoryGrant
-from parcours.people.enums import ConsentDecision, ConsentPurpose, DataCategory
-from parcours.people.models import Consent
+from parcours.people.enums import DataCategory
+from parcours.people.selectors import consent_exists
 from parcours.referrals.enums import ReferralStatus
 from parcours.referrals.models import Referral
 
@@ -544,15 +544,12 @@ def _open_alerts() -> QuerySet[PathwayAlert]:
 
 def _permit_readable(membership: Membership) -> Q:
     """The permit alert tells about a sensitive category (residence status): listed only for a
-    reader the person's consent covers (same rule as people.selectors.consented_categories)."""
-    consent = Consent.objects.filter(
-        person=OuterRef("pathway__person"),
-        is_current=True,
-        decision=ConsentDecision.GIVEN,
-        purpose=ConsentPurpose.ACCOMPANIMENT,
-        category=DataCategory.RESIDENCE_STATUS,
-    ).filter(Q(organisation_id=membership.organisation_id) | Q(organisation__isnull=True, role=membership.role))
-    return ~Q(kind=BreakKind.PERMIT_EXPIRING) | Q(Exists(consent))
+    reader the person's consent for the accompaniment covers (people.selectors.consent_exists, the
+    rule of consented_categories per row)."""
+    consent = consent_exists(
+        person_ref=OuterRef("pathway__person_id"), category=DataCategory.RESIDENCE_STATUS, membership=membership
+    )
+    return ~Q(kind=BreakKind.PERMIT_EXPIRING) | Q(consent)
 
 
 def alerts_to_handle(*, membership: Membership, kind: str = "") -> QuerySet[PathwayAlert]:

@@ -3,7 +3,7 @@ without the person's current consent for the reader's organisation or role."""
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 
 from parcours.organisations.models import Membership
@@ -14,6 +14,19 @@ from .models import Consent, Person
 IDENTIFIER_FIELDS = ("nir", "france_travail_id", "caf_number", "ofii_number")
 
 
+def _grantee_filter(membership: Membership) -> Q:
+    """THE rule of who a consent covers: the member's organisation, or the member's role when the
+    consent was given to a role rather than to an organisation (the ledger holds one or the other)."""
+    return Q(organisation_id=membership.organisation_id) | Q(organisation__isnull=True, role=membership.role)
+
+
+def _consents_covering(*, membership: Membership, purpose: str) -> QuerySet[Consent]:
+    """The current, given consents that cover this membership for this purpose (every person)."""
+    return Consent.objects.filter(is_current=True, decision=ConsentDecision.GIVEN, purpose=purpose).filter(
+        _grantee_filter(membership)
+    )
+
+
 def consented_categories(
     *, person: Person | int, membership: Membership, purpose: str = ConsentPurpose.ACCOMPANIMENT
 ) -> frozenset[str]:
@@ -21,20 +34,32 @@ def consented_categories(
     ordinary ones (the follow-up group works on them by mission) plus the sensitive ones the person
     consented to for the member's organisation or role and for that purpose (a consent given for a
     referral does not open the pathway pages). One query; read on every request, so that a
-    withdrawal takes effect on the next one."""
+    withdrawal takes effect on the next one. Per row in SQL: `consent_exists`."""
     person_id = person if isinstance(person, int) else person.pk
-    granted = (
-        Consent.objects.filter(
-            person_id=person_id,
-            is_current=True,
-            decision=ConsentDecision.GIVEN,
-            purpose=purpose,
-            category__in=SENSITIVE_CATEGORIES,
-        )
-        .filter(Q(organisation_id=membership.organisation_id) | Q(organisation__isnull=True, role=membership.role))
-        .values_list("category", flat=True)
+    granted = _consents_covering(membership=membership, purpose=purpose).filter(
+        person_id=person_id, category__in=SENSITIVE_CATEGORIES
     )
-    return frozenset(ORDINARY_CATEGORIES | set(granted))
+    return frozenset(ORDINARY_CATEGORIES | set(granted.values_list("category", flat=True)))
+
+
+def consent_exists(
+    *,
+    person_ref: OuterRef | F,
+    category: str,
+    membership: Membership,
+    purpose: str = ConsentPurpose.ACCOMPANIMENT,
+) -> Exists:
+    """The rule of `consented_categories` as a per-row SQL condition: true where the person
+    `person_ref` points to (e.g. OuterRef("pathway__person_id")) has a current consent covering
+    this membership for `category` and `purpose`. Use it to filter rows that tell a sensitive
+    category, e.g. `qs.filter(~Q(theme__in=...) | Q(consent_exists(...)))`."""
+    return Exists(
+        _consents_covering(membership=membership, purpose=purpose).filter(
+            # A Q, not a keyword: the stubs type `person_id=` as a value, not an outer reference.
+            Q(person_id=person_ref),
+            category=category,
+        )
+    )
 
 
 def consent_ledger(*, person: Person) -> QuerySet[Consent]:

@@ -16,6 +16,7 @@ from parcours.pathways.models import Pathway
 from parcours.pathways.selectors import pathways_visible_to
 from parcours.people.enums import SENSITIVE_CATEGORIES, ConsentDecision, ConsentPurpose, DataCategory
 from parcours.people.models import Consent
+from parcours.people.selectors import consent_exists
 
 from .enums import AWAITING_ANSWER, REFERRAL_TRANSITIONS, ReferralStatus
 from .models import Referral
@@ -57,15 +58,11 @@ def _live_recipient(membership: Membership | None) -> Q:
 def _theme_readable_by(membership: Membership) -> Q:
     """A referral whose need is a sensitive theme (health) tells health data: readable on the
     sender side only by a member the person's consent for the accompaniment covers for the health
-    category (the rule of people.selectors.consented_categories, per row in SQL)."""
-    health = Consent.objects.filter(
-        person_id=OuterRef("pathway__person_id"),
-        is_current=True,
-        decision=ConsentDecision.GIVEN,
-        purpose=ConsentPurpose.ACCOMPANIMENT,
-        category=DataCategory.HEALTH,
-    ).filter(Q(organisation_id=membership.organisation_id) | Q(organisation__isnull=True, role=membership.role))
-    return ~Q(theme__in=SENSITIVE_THEMES) | Q(Exists(health))
+    category (people.selectors.consent_exists: the rule of consented_categories, per row in SQL)."""
+    health = consent_exists(
+        person_ref=OuterRef("pathway__person_id"), category=DataCategory.HEALTH, membership=membership
+    )
+    return ~Q(theme__in=SENSITIVE_THEMES) | Q(health)
 
 
 def readable_themes(categories: frozenset[str]) -> Q:

@@ -330,3 +330,11 @@ def test_a_remote_service_within_the_radius_keeps_its_distance(nantes):
     ServiceFactory(nom="À distance proche", place=REZE, remote=True)
     (result,) = search_queryset(around(nantes, distance_km=30))
     assert result.distance_km == pytest.approx(geo.great_circle_km(*NANTES[2:], *REZE[2:]), rel=1e-3)
+
+
+def test_visible_service_with_archived_returns_anyones_archived_service_but_not_a_draft():
+    archived = ServiceFactory(archived=True, operator=OrganisationFactory())
+    assert visible_service(pk=archived.pk, membership=MembershipFactory(), with_archived=True) == archived
+    draft = ServiceFactory(draft=True, operator=OrganisationFactory())
+    with pytest.raises(Http404):
+        visible_service(pk=draft.pk, membership=MembershipFactory(), with_archived=True)

@@ -11,7 +11,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,9 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from parcours.diagnostics.enums import SENSITIVE_THEMES, NeedLevel, Theme
+from parcours.diagnostics.enums import NeedLevel
 from parcours.diagnostics.selectors import diagnostics_for
 from parcours.directory.models import Service, ServiceStatus
+from parcours.directory.selectors import visible_service
 from parcours.notifications.services import preference_of, preference_set
 from parcours.organisations.enums import ACCOMPANYING_ROLES
 from parcours.pathways.enums import GoalStatus
@@ -35,6 +35,7 @@ from parcours.referrals import services as referral_services
 from parcours.referrals.enums import AWAITING_ANSWER, REFERRAL_TRANSITIONS, LinkPurpose, ReferralStatus
 from parcours.referrals.models import Referral, ReferralLink
 from parcours.www.decorators import pathway_view
+from parcours.www.diagnostics.forms import visible_themes
 from parcours.www.forms_flow import add_service_errors, paginate, refusal_message, submit_form
 from parcours.www.pathway_context import pathway_context, require_can_edit
 
@@ -102,14 +103,9 @@ def _service_for_referral(request, raw) -> Service | None:
     """The service named in the request: published or archived ones (the archived one gets the
     service's clear refusal), drafts only of the reader's own organisation."""
     try:
-        service_id = int(raw)
-    except (TypeError, ValueError):
+        return visible_service(pk=int(raw), membership=request.membership, with_archived=True)
+    except (TypeError, ValueError, Http404):
         return None
-    membership = request.membership
-    visible = Q(status__in=[ServiceStatus.PUBLISHED, ServiceStatus.ARCHIVED])
-    if membership is not None:
-        visible |= Q(operator_id=membership.organisation_id)
-    return Service.objects.filter(visible, pk=service_id).select_related("structure", "operator").first()
 
 
 def _open_needs(pathway, categories) -> list[str]:
@@ -175,8 +171,7 @@ def referral_create(request, pathway, categories):
         context.update({"service": None, "search_url": f"{reverse('directory_search')}?parcours={pathway.pk}"})
         return render(request, "referrals/create.html", context, status=200 if raw_service is None else 404)
 
-    readable_themes = {t.value for t in Theme if t not in SENSITIVE_THEMES or DataCategory.HEALTH in categories}
-    themes = forms.theme_choices(open_needs=_open_needs(pathway, categories), readable=readable_themes)
+    themes = forms.theme_choices(open_needs=_open_needs(pathway, categories), readable=set(visible_themes(categories)))
     goals = (
         goals_visible_to(pathway=pathway, categories=categories)
         .filter(status=GoalStatus.IN_PROGRESS)
