@@ -1046,7 +1046,10 @@ def _find_link(token: str, *, lock: bool) -> tuple[ReferralLink | None, str]:
     if parsed is None:
         return None, _("Ce lien n'est pas valide.")
     qs = ReferralLink.objects.select_related(
-        "referral__pathway", "referral__sender__user", "referral__sender__organisation"
+        "referral__pathway",
+        "referral__service__structure",
+        "referral__sender__user",
+        "referral__sender__organisation",
     )
     if lock:
         qs = qs.select_for_update(of=("self",), no_key=True)

@@ -33,7 +33,7 @@ from parcours.referrals import links
 from parcours.referrals import selectors as referral_selectors
 from parcours.referrals import services as referral_services
 from parcours.referrals.enums import AWAITING_ANSWER, REFERRAL_TRANSITIONS, LinkPurpose, ReferralStatus
-from parcours.referrals.models import Referral, ReferralLink
+from parcours.referrals.models import Referral
 from parcours.www.decorators import pathway_view
 from parcours.www.diagnostics.forms import visible_themes
 from parcours.www.forms_flow import add_service_errors, paginate, refusal_message, submit_form
@@ -529,9 +529,6 @@ def referral_link(request, token: str):
         link = referral_services.link_resolve(token=token)
     except ValidationError as exc:
         return _link_error(request, _error_text(exc), token)
-    link = ReferralLink.objects.select_related(
-        "referral__service__structure", "referral__sender__user", "referral__sender__organisation"
-    ).get(pk=link.pk)
     is_answer = link.purpose == LinkPurpose.ANSWER
     form_class = forms.LinkAnswerForm if is_answer else forms.CloseForm
     if request.method != "POST":
