@@ -9,7 +9,7 @@ export PGPORT ?= 54329
 TEST_DATABASE_URL ?= postgres://parcours@127.0.0.1:$(PGPORT)/parcours
 DEMO_ENV := DJANGO_SETTINGS_MODULE=config.settings.dev
 
-.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals pg-start pg-stop clean
+.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals bench-programmes pg-start pg-stop clean
 
 install: $(STAMP)
 $(STAMP): requirements/base.txt requirements/test.txt
@@ -37,7 +37,7 @@ pg-stop:
 
 # Typed modules: services (writes), selectors (scoped reads) and pure cores.
 TYPED := parcours/audit/chain.py parcours/diagnostics/rules.py $(wildcard parcours/*/services*.py) \
-	$(wildcard parcours/*/selectors.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py \
+	$(wildcard parcours/*/selectors*.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py \
 	$(addprefix parcours/directory/,records.py search.py quality.py importing.py exporting.py mapping.py vocabulary.py duplicates.py) \
 	parcours/territories/geo.py parcours/territories/importers.py
 
@@ -66,7 +66,7 @@ test: install
 	  $(MAKE) --no-print-directory smoke && \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --create-db -q -m browser
 
-bench: bench-pathways bench-directory bench-referrals
+bench: bench-pathways bench-directory bench-referrals bench-programmes
 
 bench-pathways: install
 	@scripts/pg.sh start
@@ -86,3 +86,8 @@ bench-referrals: install
 	@scripts/pg.sh start
 	@trap 'scripts/pg.sh stop' EXIT; \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/bench_referrals.py $(BENCH_ARGS)
+
+bench-programmes: install
+	@scripts/pg.sh start
+	@trap 'scripts/pg.sh stop' EXIT; \
+	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/bench_programmes.py $(BENCH_ARGS)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "parcours.directory",
     "parcours.referrals",
     "parcours.notifications",
+    "parcours.programmes",
     "parcours.api",
     "parcours.audit",
     "parcours.demo",
@@ -197,3 +198,7 @@ BREAK_PERMIT_EXPIRY_DAYS = 60
 BREAK_CIR_FRENCH_START_DAYS = 30
 # Sent notifications are deleted after this many days (`manage.py notifications_purge`).
 NOTIFICATION_RETENTION_DAYS = 90
+# Programmes: the publication export masks every count of fewer people than this (secret statistique).
+PUBLICATION_MIN_CELL = 11
+# A programme exit with no next step breaks the pathway after this many days (rule "no next step").
+BREAK_PROGRAMME_EXIT_NO_NEXT_STEP_DAYS = 15

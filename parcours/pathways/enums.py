@@ -89,6 +89,11 @@ class EventKind(models.TextChoices):
     REFERRAL_UPDATED = "referral_updated", _("Prescription mise à jour")
     ALERT_OPENED = "alert_opened", _("Alerte de rupture ouverte")
     ALERT_CLOSED = "alert_closed", _("Alerte de rupture levée")
+    ENROLMENT_UPDATED = "enrolment_updated", _("Programme : candidature ou inscription")
+    PROGRAMME_PROGRESS = "programme_progress", _("Programme : étape, certification ou contrat")
+    SURVEY_RECORDED = "survey_recorded", _("Programme : enquête de suivi")
+    VAE_UPDATED = "vae_updated", _("Parcours VAE mis à jour")
+    PROJECT_JOINED = "project_joined", _("Participation à un projet financé")
 
 
 class ActionKind(models.TextChoices):
