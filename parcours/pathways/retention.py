@@ -14,6 +14,14 @@ from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.diagnostics.models import Diagnostic, ThemeAssessment
 from parcours.people.models import Child, ForeignQualification, Person
+from parcours.programmes.enums import EligibilityStatus, VaeAdmissibility
+from parcours.programmes.models import (
+    Certification,
+    Enrolment,
+    EnrolmentTransition,
+    StepRecord,
+    VaePathway,
+)
 from parcours.referrals.enums import RefusalReason
 from parcours.referrals.models import Referral, ReferralLink, ReferralTransition
 
@@ -111,6 +119,25 @@ def person_anonymise(*, person: Person, now: datetime.datetime | None = None) ->
     )
     # Alert details quote the person's data (e.g. a residence permit's end date); open alerts close.
     PathwayAlert.objects.filter(pathway__in=pathways).update(details={}, closed_at=Coalesce("closed_at", Value(now)))
+    # Programmes: the eligibility snapshot quotes the person's data (age, status, level…); only its
+    # result stays. Reasons, evidence and the VAE statement of experience go; states, dates, outcome,
+    # certifications obtained and survey answers stay for the indicators.
+    enrolments = Enrolment.objects.filter(pathway__in=pathways)
+    enrolments.update(
+        eligibility={},
+        override_reason=Case(
+            When(eligibility_status=EligibilityStatus.ELIGIBLE, then=Value("")), default=Value(ERASED)
+        ),
+        reason_detail=Case(When(reason_detail="", then=Value("")), default=Value(ERASED)),
+    )
+    EnrolmentTransition.objects.filter(enrolment__in=enrolments).update(reason="")
+    StepRecord.objects.filter(enrolment__in=enrolments).update(evidence="", details={})
+    Certification.objects.filter(enrolment__in=enrolments).update(evidence="")
+    VaePathway.objects.filter(enrolment__in=enrolments).update(
+        experience_statement=Case(
+            When(admissibility=VaeAdmissibility.DECLARATIVE, then=Value(ERASED)), default=Value("")
+        ),
+    )
     audit_log(
         actor=None,
         action=AuditAction.UPDATE,
