@@ -37,7 +37,7 @@ pg-stop:
 
 # Typed modules: services (writes), selectors (scoped reads) and pure cores.
 TYPED := parcours/audit/chain.py parcours/diagnostics/rules.py $(wildcard parcours/*/services*.py) \
-	$(wildcard parcours/*/selectors*.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py parcours/programmes/access.py \
+	$(wildcard parcours/*/selectors*.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py parcours/programmes/access.py parcours/programmes/eligibility.py parcours/programmes/facts.py parcours/programmes/indicators.py parcours/programmes/stats.py \
 	$(addprefix parcours/directory/,records.py search.py quality.py importing.py exporting.py mapping.py vocabulary.py duplicates.py) \
 	parcours/territories/geo.py parcours/territories/importers.py
 

@@ -14,7 +14,9 @@ Rules (open pathways of people not anonymised; `since` is when the condition beg
 2. no activity for N days, N the inactivity delay of the referent's organisation (45 without one);
 3. a referral unanswered past its deadline (or expired) with no later referral for the same need;
 4. a refused referral with no new referral for the same need within 15 days;
-5. the latest action finished (or referral closed) with nothing planned after it;
+5. the latest action finished (or referral closed, or programme enrolment ended) with nothing
+   planned after it; a programme exit counts once it is BREAK_PROGRAMME_EXIT_NO_NEXT_STEP_DAYS old
+   (subject "enrolment:<id>"), and a live programme enrolment is pending work;
 6. a residence permit expiring within 60 days (or expired) with no renewal action;
 7. French hours of the CIR not started 30 days after signature.
 """
@@ -50,6 +52,9 @@ from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation, TerritoryGrant
 from parcours.people.enums import DataCategory
 from parcours.people.selectors import consent_exists
+from parcours.programmes.enums import ACTIVE_STATES as ENROLMENT_ACTIVE_STATES
+from parcours.programmes.enums import EXITED_STATES as ENROLMENT_EXITED_STATES
+from parcours.programmes.models import Enrolment
 from parcours.referrals.enums import ReferralStatus
 from parcours.referrals.models import Referral
 
@@ -227,12 +232,35 @@ def _rule_referral_refused(now) -> QuerySet:
     )
 
 
+def _live_enrolment(pathway_ref: str) -> Exists:
+    """A programme enrolment under way on the pathway (candidacy to in progress)."""
+    return Exists(
+        Enrolment.objects.filter(pathway=OuterRef(pathway_ref), state__in=[str(s) for s in ENROLMENT_ACTIVE_STATES])
+    )
+
+
+def _exit_moment() -> Cast:
+    """An enrolment's exit as an instant: midnight UTC of its exit day (as the permit window)."""
+    return Cast(F("exited_on"), DateTimeField())
+
+
+def _exited_after(pathway_ref: str, moment_ref: str) -> Exists:
+    """A programme enrolment of the pathway that ended after the instant `moment_ref` (its exit day
+    starts after it): the exit, not the earlier item, is then the pathway's latest step."""
+    exited = (
+        Enrolment.objects.filter(pathway=OuterRef(pathway_ref), state__in=[str(s) for s in ENROLMENT_EXITED_STATES])
+        .annotate(b_exit=_exit_moment())
+        .filter(b_exit__gt=OuterRef(moment_ref))
+    )
+    return Exists(exited)
+
+
 def _nothing_pending(pathway_ref: str) -> Q:
-    """No action planned or in progress and no referral under way on the pathway."""
-    # Programme enrolments (a later issue) will count as pending work here too.
+    """No action planned or in progress, no referral under way and no programme enrolment under
+    way on the pathway."""
     pending_action = Action.objects.filter(goal__pathway=OuterRef(pathway_ref), status__in=PENDING_ACTION_STATUSES)
     pending_referral = Referral.objects.filter(pathway=OuterRef(pathway_ref), status__in=PENDING_REFERRAL_STATUSES)
-    return ~Q(Exists(pending_action)) & ~Q(Exists(pending_referral))
+    return ~Q(Exists(pending_action)) & ~Q(Exists(pending_referral)) & ~Q(_live_enrolment(pathway_ref))
 
 
 def _rule_no_next_step_action(now) -> QuerySet:
@@ -250,7 +278,12 @@ def _rule_no_next_step_action(now) -> QuerySet:
         status__in=FINISHED_ACTION_STATUSES,
         finished_at__isnull=False,
         finished_at__lte=now,
-    ).filter(~Exists(later_action), ~Exists(later_referral), _nothing_pending("goal__pathway"))
+    ).filter(
+        ~Exists(later_action),
+        ~Exists(later_referral),
+        ~Q(_exited_after("goal__pathway", "finished_at")),
+        _nothing_pending("goal__pathway"),
+    )
     return _row(
         qs,
         pathway_id=F("goal__pathway_id"),
@@ -272,13 +305,55 @@ def _rule_no_next_step_referral(now) -> QuerySet:
         closed_at__isnull=False,
         closed_at__lte=now,
     )
-    qs = qs.filter(~Exists(later_referral), ~Exists(later_action), _nothing_pending("pathway"))
+    qs = qs.filter(
+        ~Exists(later_referral),
+        ~Exists(later_action),
+        ~Q(_exited_after("pathway", "closed_at")),
+        _nothing_pending("pathway"),
+    )
     return _row(
         qs,
         pathway_id=F("pathway_id"),
         kind=BreakKind.NO_NEXT_STEP,
         subject=_subject("referral:"),
         since=F("closed_at"),
+    )
+
+
+def _rule_no_next_step_enrolment(now) -> QuerySet:
+    """The pathway's latest programme exit (completed or abandoned), older than the delay, with no
+    next step: no enrolment under way, no action or referral pending, and nothing begun since the
+    exit (an action created or finished, a referral sent or closed on or after the exit day: that
+    item is then the latest one and rule 5 reads it instead)."""
+    delay = settings.BREAK_PROGRAMME_EXIT_NO_NEXT_STEP_DAYS
+    today = timezone.localdate(now)
+    later_exit = Enrolment.objects.filter(
+        pathway=OuterRef("pathway"), state__in=[str(s) for s in ENROLMENT_EXITED_STATES]
+    ).filter(Q(exited_on__gt=OuterRef("exited_on")) | Q(exited_on=OuterRef("exited_on"), pk__gt=OuterRef("pk")))
+    action_since = Action.objects.filter(goal__pathway=OuterRef("pathway")).filter(
+        Q(created_at__gte=OuterRef("b_exit")) | Q(finished_at__gte=OuterRef("b_exit"))
+    )
+    referral_since = Referral.objects.filter(pathway=OuterRef("pathway")).filter(
+        Q(sent_at__gte=OuterRef("b_exit")) | Q(closed_at__gte=OuterRef("b_exit"))
+    )
+    qs = (
+        Enrolment.objects.filter(
+            pathway__status=PathwayStatus.OPEN,
+            pathway__person__anonymised_at__isnull=True,
+            state__in=[str(s) for s in ENROLMENT_EXITED_STATES],
+            exited_on__isnull=False,
+            exited_on__lt=today - datetime.timedelta(days=delay),
+        )
+        .annotate(b_exit=_exit_moment())
+        .filter(~Exists(later_exit), ~Exists(action_since), ~Exists(referral_since), _nothing_pending("pathway"))
+    )
+    return _row(
+        qs,
+        pathway_id=F("pathway_id"),
+        kind=BreakKind.NO_NEXT_STEP,
+        subject=_subject("enrolment:"),
+        since=F("b_exit"),
+        details=JSONObject(enrolment=F("pk"), programme=F("programme__name"), exited_on=F("exited_on")),
     )
 
 
@@ -344,6 +419,7 @@ RULES = (
     _rule_referral_refused,
     _rule_no_next_step_action,
     _rule_no_next_step_referral,
+    _rule_no_next_step_enrolment,
     _rule_permit_expiring,
     _rule_cir_french_not_started,
 )

@@ -1,5 +1,5 @@
 """Load every reference dataset the platform needs (idempotent): régions, départements, the communes
-of the demo département and their EPCI, the ROME subset, the diagnostic nomenclature."""
+of the demo département and their EPCI, the ROME subset, the diagnostic nomenclature, the VAE routes and target certifications."""
 
 import csv
 from pathlib import Path
@@ -26,7 +26,7 @@ def read_csv(path: Path) -> list[dict]:
 class Command(BaseCommand):
     help = (
         "Charge les référentiels (régions, départements, communes et EPCI du département de démonstration, "
-        "sous-ensemble ROME, nomenclature du diagnostic)."
+        "sous-ensemble ROME, nomenclature du diagnostic, voies et certifications VAE)."
     )
 
     @transaction.atomic
@@ -74,6 +74,10 @@ class Command(BaseCommand):
             Situation.objects.get_or_create(
                 code=row["code"], defaults={"theme": row["theme"], "label": row["label"], "position": position}
             )
+        # VAE recognition routes and target certifications (after the ROME jobs they point to).
+        from parcours.programmes.services_vae import vae_reference_load
+
+        vae_reference_load()
         self.stdout.write(
             f"Référentiels chargés : {regions} régions, {len(deps)} départements, {len(communes)} communes, {epcis} EPCI, "
             f"{len(rome)} fiches ROME, {len(situations)} situations."
