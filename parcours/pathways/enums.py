@@ -117,7 +117,7 @@ class BreakKind(models.TextChoices):
     INACTIVE = "inactive", _("Sans activité")
     REFERRAL_UNANSWERED = "referral_unanswered", _("Prescription sans réponse")
     REFERRAL_REFUSED = "referral_refused", _("Prescription refusée sans nouvelle proposition")
-    NO_NEXT_STEP = "no_next_step", _("Action terminée sans suite prévue")
+    NO_NEXT_STEP = "no_next_step", _("Action, prescription ou programme terminé sans suite prévue")
     PERMIT_EXPIRING = "permit_expiring", _("Titre de séjour à renouveler")
     CIR_FRENCH_NOT_STARTED = "cir_french_not_started", _("Cours de français du CIR non commencés")
 

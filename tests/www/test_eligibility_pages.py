@@ -180,6 +180,7 @@ def test_programmes_tab_lists_enrolments_and_eligibility(login, membership, refu
     # No consent for the sensitive data: undetermined, never "not eligible".
     assert "Indéterminé" in html
     assert reverse("eligibility_check", args=[refugee_pathway.pk, programme.code]) in html
+    assert reverse("pathway_projects", args=[refugee_pathway.pk]) in html
 
 
 def test_programmes_tab_reads_a_constant_number_of_queries(

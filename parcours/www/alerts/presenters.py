@@ -52,6 +52,14 @@ def _fix(alert: PathwayAlert) -> tuple[str, str, str]:
             _("Ajoutez une action de type « %(kind)s », ou mettez à jour les heures réalisées du CIR.")
             % {"kind": ActionKind.FRENCH_COURSE.label},
         )
+    if kind == BreakKind.NO_NEXT_STEP and alert.subject.startswith("enrolment:"):
+        programme = (alert.details or {}).get("programme") or _("un programme")
+        return (
+            reverse("pathway_programmes", args=[pk]),
+            _("Prévoir la suite"),
+            _("Sortie de « %(programme)s » sans suite prévue : proposez une action, un service ou un programme.")
+            % {"programme": programme},
+        )
     return reverse("pathway_plan", args=[pk]), _("Prévoir la suite"), _("Prévoyez la prochaine action du parcours.")
 
 

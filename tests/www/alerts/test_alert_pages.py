@@ -189,3 +189,27 @@ def test_summary_alerts_are_not_shown_to_someone_outside_the_group(login):
     scan_breaks()
     response = login(MembershipFactory()).get(reverse("pathway", args=[pathway.pk]))
     assert response.status_code == 404
+
+
+def test_programme_exit_without_next_step_links_to_the_programmes_tab(login, membership):
+    from parcours.programmes import enums
+    from tests.programmes.factories import EnrolmentFactory
+
+    pathway = PathwayFactory(referent=membership)
+    exited = timezone.localdate() - 40 * DAY
+    EnrolmentFactory(
+        pathway=pathway,
+        session__programme__name="HOPE Loire-Atlantique",
+        state=enums.EnrolmentState.COMPLETED,
+        enrolled_on=exited - 240 * DAY,
+        entered_on=exited - 240 * DAY,
+        exited_on=exited,
+    )
+    scan_breaks()
+
+    response, html = get(login(membership), TO_HANDLE)
+
+    assert response.status_code == 200
+    assert "Action, prescription ou programme terminé sans suite prévue" in html
+    assert "Sortie de « HOPE Loire-Atlantique » sans suite prévue" in html
+    assert reverse("pathway_programmes", args=[pathway.pk]) in html
