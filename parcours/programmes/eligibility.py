@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -50,6 +51,8 @@ HIDDEN_KEY = "hidden_categories"
 
 # Field types: what values and operators a field accepts.
 NUMBER = "number"  # int or float, compared numerically
+# The largest value a number criterion may hold (the numbers are ages and years).
+NUMBER_MAX = 1000
 BOOLEAN = "boolean"
 CHOICE = "choice"  # one value of a closed list, unordered
 SCALE = "scale"  # one value of a closed, ordered list (CECRL, education level)
@@ -329,6 +332,12 @@ def _check_scalar(f: Field, v: object, where: str) -> list[str]:
     if f.type == NUMBER:
         if not _is_number(v):
             return [f"{where} : la valeur doit être un nombre (reçu : {json.dumps(v, ensure_ascii=False)})."]
+        # NaN and ±Infinity: json.loads accepts them but they compare with nothing and PostgreSQL's
+        # jsonb refuses them. Very large integers would overflow float() when ranked.
+        if isinstance(v, float) and not math.isfinite(v):
+            return [f"{where} : la valeur doit être un nombre fini (reçu : {v})."]
+        if v > NUMBER_MAX:  # type: ignore[operator]
+            return [f"{where} : la valeur est trop grande (au plus {NUMBER_MAX})."]
         if v < 0:  # type: ignore[operator]
             return [f"{where} : la valeur ne peut pas être négative ({v})."]
         return []

@@ -3,7 +3,10 @@
 Who sees a call (and its projects' aggregates): every pilote; every member of the funder; the
 members of an organisation that carries one of its projects (lead or consortium). Who sees the
 names of a project's participants: the accompanying professionals and administrators of the
-organisations that carry it; everyone else sees counts only.
+organisations that carry it, and of those participants only whom they follow themselves (an active
+seat in the person's follow-up group) or whom a member of their own organisation added; the other
+participants are a count. Taking part in a project for refugees tells a protection status: a
+carrier does not learn who its partners accompany. Everyone else sees counts only.
 
 How the summary counts (docs/calls.md):
 - per project: target, actual (participations linked to the project), granted amount, cost per
@@ -97,20 +100,42 @@ def is_carrier_staff(membership: Membership | None, project: Project) -> bool:
     )
 
 
-def project_participants(*, membership: Membership | None, project: Project) -> QuerySet[ProjectParticipant]:
-    """The participants with their person, for the carriers' staff only; anyone else gets
-    PermissionDenied (never an empty list, so that a page cannot mistake a refusal for "nobody").
-    Each row says whether the reader sits in the person's follow-up group (`is_follower`), to link
-    to the pathway."""
+def _named_q(membership: Membership) -> Q:
+    """Condition on ProjectParticipant: a participant the reader may name — one whose follow-up
+    group has the reader as an active member, or one added by a member of the reader's organisation."""
+    seat = FollowUpMember.objects.filter(pathway=OuterRef("pathway"), membership=membership, ended_at__isnull=True)
+    return Q(Exists(seat)) | Q(added_by__organisation_id=membership.organisation_id)
+
+
+def _require_carrier_staff(membership: Membership | None, project: Project) -> Membership:
     if not is_carrier_staff(membership, project):
         raise PermissionDenied("Seules les organisations qui portent le projet voient le nom des participant·es.")
+    assert membership is not None
+    return membership
+
+
+def project_participants(*, membership: Membership | None, project: Project) -> QuerySet[ProjectParticipant]:
+    """The participants the reader may name, with their person: for the carriers' staff only, and
+    among the project's participants only those the reader follows or whom a member of the reader's
+    organisation added (scope in SQL). Anyone else gets PermissionDenied (never an empty list, so
+    that a page cannot mistake a refusal for "nobody"). Each row says whether the reader sits in the
+    person's follow-up group (`is_follower`), to link to the pathway."""
+    membership = _require_carrier_staff(membership, project)
     seat = FollowUpMember.objects.filter(pathway=OuterRef("pathway"), membership=membership, ended_at__isnull=True)
     return (
         ProjectParticipant.objects.filter(project=project)
+        .filter(_named_q(membership))
         .select_related("pathway__person", "pathway__departement", "added_by__organisation")
         .annotate(is_follower=Exists(seat))
         .order_by("pathway__person__last_name", "pathway__person__first_name", "pk")
     )
+
+
+def project_participants_not_named(*, membership: Membership | None, project: Project) -> int:
+    """How many of the project's participants the carrier's reader may not name (followed by
+    other organisations): a count, never a person. Same refusal as project_participants."""
+    membership = _require_carrier_staff(membership, project)
+    return ProjectParticipant.objects.filter(project=project).exclude(_named_q(membership)).count()
 
 
 def projects_of_pathway(*, pathway_id: int) -> QuerySet[ProjectParticipant]:

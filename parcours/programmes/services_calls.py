@@ -52,9 +52,8 @@ def _amount(value: object, field: str, errors: dict, *, positive: bool) -> Decim
     if not amount.is_finite():
         errors[field] = _("Indiquez un montant en euros, par exemple 250000 ou 250000,50.")
         return None
-    if amount != amount.quantize(Decimal("0.01")):
-        errors[field] = _("Le montant ne peut avoir plus de deux décimales (centimes).")
-        return None
+    # The bounds come before quantize(): "1e30" has more digits than the decimal context allows,
+    # and quantizing it raises InvalidOperation.
     if positive and amount <= 0:
         errors[field] = _("Le montant doit être supérieur à zéro.")
         return None
@@ -63,6 +62,13 @@ def _amount(value: object, field: str, errors: dict, *, positive: bool) -> Decim
         return None
     if amount > AMOUNT_MAX:
         errors[field] = _("Ce montant est trop élevé.")
+        return None
+    try:
+        has_cents_only = amount == amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        has_cents_only = False
+    if not has_cents_only:
+        errors[field] = _("Le montant ne peut avoir plus de deux décimales (centimes).")
         return None
     return amount
 

@@ -158,6 +158,13 @@ def test_inactive_membership_may_not_publish_a_call(db):
         ({"budget": "-10"}, "budget", "Le montant doit être supérieur à zéro."),
         ({"budget": "beaucoup"}, "budget", "Indiquez un montant en euros"),
         ({"budget": "10.005"}, "budget", "deux décimales"),
+        ({"budget": "1e30"}, "budget", "Ce montant est trop élevé."),
+        ({"budget": "1E+400"}, "budget", "Ce montant est trop élevé."),
+        ({"budget": "-1e30"}, "budget", "Le montant doit être supérieur à zéro."),
+        ({"budget": "1e-30"}, "budget", "deux décimales"),
+        ({"budget": "NaN"}, "budget", "Indiquez un montant en euros"),
+        ({"budget": "Infinity"}, "budget", "Indiquez un montant en euros"),
+        ({"budget": "1000000000000"}, "budget", "Ce montant est trop élevé."),
         ({"ends_on": datetime.date(2024, 12, 31)}, "ends_on", "ne peut pas se terminer avant de commencer"),
         ({"starts_on": None}, "starts_on", "Indiquez la date de début"),
         ({"publics": ["martians"]}, "publics", "Valeur inconnue : martians."),
@@ -211,6 +218,9 @@ def test_budget_overflow_writes_nothing(funder_pilote, call, lead, partner, loir
     ("overrides", "field", "message"),
     [
         ({"granted_amount": "-1"}, "granted_amount", "ne peut pas être négatif"),
+        ({"granted_amount": "1e30"}, "granted_amount", "Ce montant est trop élevé."),
+        ({"granted_amount": "-1e30"}, "granted_amount", "ne peut pas être négatif"),
+        ({"granted_amount": "-Infinity"}, "granted_amount", "Indiquez un montant en euros"),
         ({"target_beneficiaries": 0}, "target_beneficiaries", "au moins une personne"),
         ({"target_beneficiaries": "douze"}, "target_beneficiaries", "nombre entier"),
         ({"project_type": ProjectType.CRAFT_ARTS}, "project_type", "types de projets prévus par l'appel"),
@@ -407,8 +417,9 @@ def test_participant_names_only_for_the_carriers_staff(project, lead_counsellor,
     rows = list(selectors_calls.project_participants(membership=lead_counsellor, project=project))
     assert [r.pathway.person for r in rows] == [followed.person]
     assert rows[0].is_follower is True
-    consortium_staff = MembershipFactory(organisation=partner, role=Role.CONSEILLER)
-    rows = list(selectors_calls.project_participants(membership=consortium_staff, project=project))
+    lead_colleague = MembershipFactory(organisation=project.lead, role=Role.CONSEILLER)
+    rows = list(selectors_calls.project_participants(membership=lead_colleague, project=project))
+    assert [r.pathway.person for r in rows] == [followed.person]  # added by a member of their organisation
     assert rows[0].is_follower is False
     for refused in (
         MembershipFactory(role=Role.PILOTE),
@@ -511,3 +522,46 @@ def test_summary_of_an_empty_call(call):
     assert summary.total.cost_per_participant is None
     assert summary.total.achievement_rate is None
     assert summary.max_value == 1
+
+
+# --- whose names a carrier sees (review fix) ------------------------------------------------------------
+
+
+def test_a_carrier_names_only_the_people_it_follows_or_added(project, lead_counsellor, followed, partner):
+    """Taking part in a refugees' project tells a protection status: the consortium partner does not
+    learn whom the lead accompanies, and the other way round; each sees a count for the rest."""
+    partner_counsellor = MembershipFactory(organisation=partner, role=Role.CONSEILLER)
+    partner_admin = MembershipFactory(organisation=partner, role=Role.ADMIN_STRUCTURE)
+    theirs = PathwayFactory(referent=partner_counsellor)
+    participant_add(membership=lead_counsellor, project=project, pathway=followed, joined_on=START)
+    participant_add(membership=partner_counsellor, project=project, pathway=theirs, joined_on=START)
+
+    def named(m):
+        return [r.pathway for r in selectors_calls.project_participants(membership=m, project=project)]
+
+    def others(m):
+        return selectors_calls.project_participants_not_named(membership=m, project=project)
+
+    assert (named(lead_counsellor), others(lead_counsellor)) == ([followed], 1)
+    assert (named(partner_counsellor), others(partner_counsellor)) == ([theirs], 1)
+    # An administrator sees the people added by their organisation, not the partner's.
+    assert (named(partner_admin), others(partner_admin)) == ([theirs], 1)
+    # A partner who joins the lead's follow-up group sees that person too.
+    FollowUpMemberFactory(pathway=followed, membership=partner_counsellor)
+    assert set(named(partner_counsellor)) == {followed, theirs}
+    assert others(partner_counsellor) == 0
+
+
+def test_an_ended_seat_no_longer_names_the_person(project, lead_counsellor, followed, partner):
+    participant_add(membership=lead_counsellor, project=project, pathway=followed, joined_on=START)
+    partner_counsellor = MembershipFactory(organisation=partner, role=Role.CONSEILLER)
+    FollowUpMemberFactory(pathway=followed, membership=partner_counsellor, ended_at=timezone.now())
+    assert not selectors_calls.project_participants(membership=partner_counsellor, project=project).exists()
+    assert selectors_calls.project_participants_not_named(membership=partner_counsellor, project=project) == 1
+
+
+def test_the_count_of_others_is_refused_outside_the_carriers(project, lead_counsellor, followed, funder):
+    participant_add(membership=lead_counsellor, project=project, pathway=followed, joined_on=START)
+    for refused in (MembershipFactory(organisation=funder, role=Role.PILOTE), MembershipFactory(role=Role.CONSEILLER)):
+        with pytest.raises(PermissionDenied):
+            selectors_calls.project_participants_not_named(membership=refused, project=project)

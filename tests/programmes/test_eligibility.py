@@ -473,3 +473,20 @@ def test_missing_data_never_turns_a_yes_into_a_no(rules, facts):
 @given(rules=rules_strategy, facts=facts_strategy)
 def test_rule_order_does_not_change_the_status(rules, facts):
     assert evaluate(rules, facts, today=TODAY).status == evaluate(rules[::-1], facts, today=TODAY).status
+
+
+# --- non-finite and very large numbers (review fix) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("op", ["gte", "eq", "in", "between"])
+def test_non_finite_numbers_are_refused(bad, op):
+    value = [bad] if op == "in" else [18, bad] if op == "between" else bad
+    (message,) = validate_rules([{"field": "age", "op": op, "value": value}])
+    assert message.startswith(f"Critère n° 1 (Âge, {op}) : la valeur doit être un nombre fini")
+
+
+def test_very_large_numbers_are_refused_without_overflow():
+    (message,) = validate_rules([{"field": "age", "op": "between", "value": [18, 10**400]}])
+    assert message == "Critère n° 1 (Âge, between) : la valeur est trop grande (au plus 1000)."
+    assert validate_rules([{"field": "years_since_arrival", "op": "lt", "value": 1000}]) == []

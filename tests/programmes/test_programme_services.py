@@ -328,3 +328,25 @@ def test_command_refuses_an_owner_without_manager(tmp_path, data):
     with pytest.raises(CommandError, match="refusé : Seul·e un·e pilote"):
         call_command("programme_load", str(path), "--owner-siret", org.siret, "--user", counsellor)
     assert not Programme.objects.exists()
+
+
+# --- non-finite numbers (review fix) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_declare_refuses_a_non_finite_number_in_the_rules(pilote, data, bad):
+    data["eligibility_rules"] = [{"field": "age", "op": "gte", "value": bad}]
+    with pytest.raises(ValidationError, match="la valeur doit être un nombre fini"):
+        programme_declare(membership=pilote, data=data)
+    assert not Programme.objects.exists()
+    assert not AuditEntry.objects.filter(object_type="programmes.programme").exists()
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_command_refuses_a_non_finite_number(tmp_path, pilote, data, constant):
+    path = tmp_path / "nan.json"
+    text = json.dumps({**data, "eligibility_rules": [{"field": "age", "op": "gte", "value": 18}]})
+    path.write_text(text.replace('"value": 18', f'"value": {constant}'), encoding="utf-8")
+    with pytest.raises(CommandError, match=f"« {constant} » n'est pas un nombre accepté"):
+        call_command("programme_load", str(path), "--owner-siret", pilote.organisation.siret)
+    assert not Programme.objects.exists()

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from parcours.audit.models import AuditAction, AuditEntry
 from parcours.organisations.enums import OrganisationKind, Role
 from parcours.programmes.enums import ProjectType, TargetPublic
 from parcours.programmes.models import CallForProjects, Project, ProjectParticipant
@@ -154,6 +155,8 @@ def test_pilote_publishes_a_call_and_lands_on_it(login, funder_pilote):
     [
         ({"ends_on": "2024-06-30"}, "La période ne peut pas se terminer avant de commencer."),
         ({"budget": "0"}, "Le montant doit être supérieur à zéro."),
+        ({"budget": "1e30"}, "Ce montant est trop élevé."),
+        ({"budget": "NaN"}, "Indiquez un montant en euros, par exemple 250000 ou 250000,50."),
         ({"project_types": []}, "Choisissez au moins un type de projet."),
         ({"publics": ["martians"]}, "Choisissez les publics dans la liste."),
     ],
@@ -260,6 +263,7 @@ def test_budget_overflow_is_shown_and_nothing_written(login, funder_pilote, call
         ({"departements": []}, "Choisissez au moins un département où le projet agit."),
         ({"target_beneficiaries": "0"}, "Le projet doit viser au moins une personne."),
         ({"granted_amount": "-5"}, "Le montant ne peut pas être négatif."),
+        ({"granted_amount": "1e30"}, "Ce montant est trop élevé."),
     ],
 )
 def test_bad_project_shows_the_message_and_writes_nothing(login, funder_pilote, call, lead, loire, overrides, message):
@@ -297,6 +301,37 @@ def test_lead_staff_see_the_participants_names(login, lead_counsellor, project, 
     html = html_of(login(lead_counsellor).get(reverse("project_detail", args=[project.pk])))
     assert shows(html, followed.person.full_name)
     assert reverse("pathway_projects", args=[followed.pk]) in html
+
+
+def test_a_carrier_names_only_its_own_participants_and_counts_the_others(login, lead_counsellor, project, followed):
+    partner = OrganisationFactory(kind=OrganisationKind.ORGANISME_FORMATION, name="AFPA Rezé")
+    project.consortium.set([partner])
+    partner_counsellor = MembershipFactory(organisation=partner, role=Role.CONSEILLER)
+    theirs = PathwayFactory(referent=partner_counsellor, person__first_name="Bilal")
+    _join(project, followed)
+    _join(project, theirs)
+    before = AuditEntry.objects.filter(action=AuditAction.READ).count()
+    html = html_of(login(lead_counsellor).get(reverse("project_detail", args=[project.pk])))
+    assert shows(html, followed.person.full_name)
+    assert not shows(html, theirs.person.full_name)
+    assert shows(html, "+ 1 autre participant·e suivi·e par d'autres structures.")
+    reads = AuditEntry.objects.filter(action=AuditAction.READ).order_by("pk")[before:]
+    assert [(e.object_type, e.person_id, e.actor_id) for e in reads] == [
+        ("programmes.projectparticipant:project_detail", followed.person_id, lead_counsellor.user_id)
+    ]
+
+
+def test_a_carrier_following_nobody_sees_counts_and_writes_no_read(login, project, followed):
+    _join(project, followed)
+    partner = OrganisationFactory(kind=OrganisationKind.ORGANISME_FORMATION, name="AFPA Rezé")
+    project.consortium.set([partner])
+    before = AuditEntry.objects.filter(action=AuditAction.READ).count()
+    reader = MembershipFactory(organisation=partner, role=Role.CONSEILLER)
+    html = html_of(login(reader).get(reverse("project_detail", args=[project.pk])))
+    assert not shows(html, followed.person.full_name)
+    assert shows(html, "+ 1 autre participant·e suivi·e par d'autres structures.")
+    assert "Aucune personne n'est encore inscrite" not in html
+    assert AuditEntry.objects.filter(action=AuditAction.READ).count() == before
 
 
 def test_funder_sees_counts_only(login, funder_pilote, project, followed):

@@ -259,3 +259,25 @@ def test_a_group_member_who_is_not_referent_may_check(login, refugee_pathway, pr
     member = FollowUpMemberFactory(pathway=refugee_pathway).membership
     response = login(member).get(reverse("eligibility_check", args=[refugee_pathway.pk, programme.code]))
     assert response.status_code == 200
+
+
+# --- review fixes: non-finite numbers, non-ASCII digits -------------------------------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_number_in_the_rules_gets_a_message(login, pilote, constant):
+    rules = '[{"field": "age", "op": "gte", "value": ' + constant + "}]"
+    response = login(pilote).post(reverse("programme_declare"), form_data(eligibility_rules=rules))
+    html = html_of(response)
+    assert response.status_code == 200
+    assert shows(html, f"Règles d'éligibilité : « {constant} » n'est pas un nombre accepté ; indiquez un nombre fini.")
+    assert not Programme.objects.exists()
+
+
+@pytest.mark.parametrize("operators", ["²", "٣", "12²"])
+def test_non_ascii_digits_in_operators_get_a_message(login, pilote, operators):
+    response = login(pilote).post(reverse("programme_declare"), form_data(operators=operators))
+    html = html_of(response)
+    assert response.status_code == 200
+    assert shows(html, f"Opérateurs : {operators} n'est ni un identifiant d'organisation ni un SIRET à 14 chiffres.")
+    assert not Programme.objects.exists()

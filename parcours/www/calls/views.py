@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from parcours.audit.models import AuditAction
+from parcours.audit.services import audit_log
 from parcours.programmes import selectors_calls, services_calls
 from parcours.programmes.enums import ProjectType, TargetPublic
 from parcours.programmes.models import CallForProjects
@@ -168,9 +170,21 @@ def project_detail(request, project_id: int):
     membership = request.membership
     project = selectors_calls.project_get_for(membership=membership, project_id=project_id)
     show_names = selectors_calls.is_carrier_staff(membership, project)
-    participants = (
-        list(selectors_calls.project_participants(membership=membership, project=project)) if show_names else []
-    )
+    participants = []
+    others = 0
+    if show_names:
+        participants = list(selectors_calls.project_participants(membership=membership, project=project))
+        others = selectors_calls.project_participants_not_named(membership=membership, project=project)
+        # Each person named on the page is a read of their data (and tells a protection status).
+        for participant in participants:
+            audit_log(
+                actor=request.user,
+                organisation=membership.organisation,
+                action=AuditAction.READ,
+                obj=participant,
+                object_type=f"{participant._meta.label_lower}:project_detail",
+                person=participant.pathway.person,
+            )
     actual = project.actual
     context = {
         "title": project.title,
@@ -184,6 +198,7 @@ def project_detail(request, project_id: int):
         "achievement_rate": (Decimal(actual) / project.target_beneficiaries * 100).quantize(Decimal("0.1")),
         "show_names": show_names,
         "participants": participants,
+        "other_participants": others,
     }
     return render(request, "calls/project_detail.html", context)
 

@@ -28,11 +28,27 @@ INDICATOR_LABELS = {
 }
 
 
+class _NonFiniteNumber(ValueError):
+    def __init__(self, constant: str):
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _refuse_constant(constant: str):
+    """json.loads accepts NaN, Infinity and -Infinity, which are not JSON (and which PostgreSQL refuses)."""
+    raise _NonFiniteNumber(constant)
+
+
 def _json(value: str, *, what: str):
     if not value.strip():
         return []
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_refuse_constant)
+    except _NonFiniteNumber as exc:
+        raise forms.ValidationError(
+            _("%(what)s : « %(constant)s » n'est pas un nombre accepté ; indiquez un nombre fini.")
+            % {"what": what, "constant": exc.constant}
+        ) from None
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             _("%(what)s : JSON invalide à la ligne %(line)d, colonne %(col)d (%(msg)s).")
@@ -125,7 +141,8 @@ class ProgrammeForm(forms.Form):
         for token in _SEPARATORS.split(self.cleaned_data["operators"]):
             if not token:
                 continue
-            items.append(int(token) if token.isdigit() and len(token) < 14 else token)
+            # isascii(): str.isdigit() is also true of "²" or "٣", which int() refuses.
+            items.append(int(token) if token.isascii() and token.isdigit() and len(token) < 14 else token)
         return items
 
     def clean_eligibility_rules(self) -> list:

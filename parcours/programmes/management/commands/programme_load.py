@@ -15,6 +15,15 @@ from parcours.programmes.models import Programme
 from parcours.programmes.services_programme import programme_declare, programme_update
 
 
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(constant: str):
+    """json.loads accepts NaN, Infinity and -Infinity, which are not JSON (and which PostgreSQL refuses)."""
+    raise _NonFiniteNumber(constant)
+
+
 def _describe(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         lines = []
@@ -74,9 +83,14 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, owner_siret: str | None, owner_id: int | None, user: str | None, **options):
         path = Path(file)
         try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
+            payload = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
         except FileNotFoundError:
             raise CommandError(f"Fichier introuvable : {file}.") from None
+        except _NonFiniteNumber as exc:
+            raise CommandError(
+                f"{file} n'est pas un fichier JSON valide : « {exc} » n'est pas un nombre accepté ; "
+                "indiquez un nombre fini."
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CommandError(f"{file} n'est pas un fichier JSON valide : {exc}.") from None
         items = payload if isinstance(payload, list) else [payload]
