@@ -9,11 +9,12 @@ on error."""
 
 import calendar
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +65,8 @@ WITHDRAW_LABEL = gettext_lazy("Retirer la candidature (la personne renonce)")
 DATED_STATES = frozenset(
     {EnrolmentState.ENROLLED, EnrolmentState.IN_PROGRESS, EnrolmentState.COMPLETED, EnrolmentState.ABANDONED}
 )
+# Moves refused on a cancelled session (nobody takes a seat or starts there any more).
+NO_ENTRY_WHEN_CANCELLED = frozenset({EnrolmentState.ENROLLED, EnrolmentState.IN_PROGRESS})
 # The states a follow-up member may withdraw a candidacy from (before the person holds a seat).
 WITHDRAWABLE = frozenset({EnrolmentState.CANDIDATE, EnrolmentState.SELECTED, EnrolmentState.WAITING_LIST})
 
@@ -96,6 +99,27 @@ def places_left(session: Session) -> int:
     after locking the session row (enrolment_move does) when the answer decides a write."""
     taken = Enrolment.objects.filter(session_id=session.pk, state__in=SEAT_STATES).count()
     return max(session.places - taken, 0)
+
+
+def waiting_queue(session: Session | int) -> list[int]:
+    """The ids of the session's waiting-list enrolments, first in line first: by the time they
+    joined the list, then candidacy date (the order of the session page). Only the first one may
+    take a freed place. Read it after locking the session row when the answer decides a write."""
+    pk = session if isinstance(session, int) else session.pk
+    return list(
+        Enrolment.objects.filter(session_id=pk, state=EnrolmentState.WAITING_LIST)
+        .order_by(F("waiting_since").asc(nulls_last=True), "proposed_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def eligibility_readable(eligibility: object, categories: Collection[str]) -> bool:
+    """Whether a reader with these data categories (people.selectors.consented_categories) may
+    see the overall result of an eligibility snapshot: not when one of its criteria is on a
+    category the reader may not see, since "eligible" to a rule on the protection status tells
+    that status. The override reason is hidden with it (it explains the same criteria)."""
+    criteria = eligibility.get("criteria", []) if isinstance(eligibility, dict) else []
+    return all(not (isinstance(c, dict) and c.get("category")) or c["category"] in categories for c in criteria)
 
 
 def _seats_taken(session: Session) -> int:
@@ -526,6 +550,31 @@ def _move_permission(membership: Membership | None, enrolment: Enrolment, to_sta
     raise PermissionDenied(_("Seul·es les professionnel·les du centre opérateur de la session peuvent faire cela."))
 
 
+def _check_queue(session: Session, enrolment: Enrolment) -> None:
+    """A freed place goes to the waiting list's first person: a selected candidacy may not take it
+    while someone waits, nor may a later person on the list. Called under the session row lock."""
+    queue = waiting_queue(session)
+    if not queue or (enrolment.state == EnrolmentState.WAITING_LIST and queue[0] == enrolment.pk):
+        return
+    first = Enrolment.objects.select_related("pathway__person").get(pk=queue[0])
+    who = {"name": first.pathway.person.full_name, "n": len(queue)}
+    if enrolment.state == EnrolmentState.WAITING_LIST and enrolment.pk in queue:
+        raise ValidationError(
+            _(
+                "Cette personne est au rang %(rank)s de la liste d'attente : la prochaine place libérée revient "
+                "d'abord à la personne au rang 1 (%(name)s). Inscrivez-la, ou retirez-la de la liste si elle renonce."
+            )
+            % {"rank": queue.index(enrolment.pk) + 1, **who}
+        )
+    raise ValidationError(
+        _(
+            "%(n)s personne(s) attendent sur la liste d'attente de cette session : la prochaine place libérée revient "
+            "à la personne au rang 1 (%(name)s). Placez cette candidature sur la liste d'attente."
+        )
+        % who
+    )
+
+
 @transaction.atomic
 def enrolment_move(
     *,
@@ -572,6 +621,10 @@ def enrolment_move(
                     % {"what": what, "date": _fmt(floor)}
                 }
             )
+    if to_state in NO_ENTRY_WHEN_CANCELLED and session.status == SessionStatus.CANCELLED:
+        raise ValidationError(
+            _("Cette session est annulée : personne ne peut plus y être inscrit·e ni y entrer en parcours.")
+        )
     if to_state == EnrolmentState.ENROLLED:
         left = places_left(session)
         if left <= 0:
@@ -582,6 +635,7 @@ def enrolment_move(
                 )
                 % {"n": session.places}
             )
+        _check_queue(session, enrolment)
         changes["enrolled_on"] = day
     elif to_state == EnrolmentState.IN_PROGRESS:
         changes["entered_on"] = day
@@ -607,7 +661,10 @@ def enrolment_move(
         reason_label = str(NotSelectedReason(reason).label)
     elif to_state == EnrolmentState.ABANDONED:
         reason_label = str(AbandonReason(reason).label)
-    log_reason = " — ".join(p for p in (reason_label, detail) if p)
+    # A health reason is health data: the log and the audit entry keep its label, never the
+    # free text (the enrolment row keeps it, shown only to readers with the health consent).
+    log_detail = "" if to_state == EnrolmentState.ABANDONED and reason == AbandonReason.HEALTH else detail
+    log_reason = " — ".join(p for p in (reason_label, log_detail) if p)
     if to_state in DATED_STATES:
         log_reason = " — ".join(p for p in (_("le %(date)s") % {"date": _fmt(day)}, log_reason) if p)
     EnrolmentTransition.objects.create(
@@ -677,17 +734,29 @@ def enrolment_move(
 
 
 def transitions_for(
-    *, membership: Membership | None, enrolment: Enrolment, free_places: int | None = None
+    *,
+    membership: Membership | None,
+    enrolment: Enrolment,
+    free_places: int | None = None,
+    queue: Sequence[int] | None = None,
 ) -> list[tuple[str, str]]:
     """The moves this membership may make now, as (to_state, French button label). "Inscrire" is
-    offered only while a place is free (the waiting list otherwise); a page listing many
-    enrolments of one session passes `free_places` once instead of a count per row."""
+    offered only while a place is free (the waiting list otherwise), and then only to the waiting
+    list's first person, or to a selected candidacy when nobody waits; nothing that takes a seat
+    or starts the programme on a cancelled session. A page listing many enrolments of one session
+    passes `free_places` and `queue` (waiting_queue's ids) once instead of counting per row."""
     allowed = ENROLMENT_TRANSITIONS[EnrolmentState(enrolment.state)]
-    if access.is_operator_staff(membership, enrolment.session):
+    session = enrolment.session
+    if access.is_operator_staff(membership, session):
         moves = [s for s in TRANSITION_LABELS if s in allowed]
-        left = free_places if free_places is not None else places_left(enrolment.session)
-        if EnrolmentState.ENROLLED in moves and left <= 0:
-            moves.remove(EnrolmentState.ENROLLED)
+        if session.status == SessionStatus.CANCELLED:
+            moves = [s for s in moves if s not in NO_ENTRY_WHEN_CANCELLED]
+        if EnrolmentState.ENROLLED in moves:
+            left = free_places if free_places is not None else places_left(session)
+            waiting = list(queue) if queue is not None else (waiting_queue(session) if left > 0 else [])
+            first_in_line = enrolment.state == EnrolmentState.WAITING_LIST and waiting[:1] == [enrolment.pk]
+            if left <= 0 or (waiting and not first_in_line):
+                moves.remove(EnrolmentState.ENROLLED)
         return [(str(s), str(TRANSITION_LABELS[s])) for s in moves]
     if enrolment.state in WITHDRAWABLE and access.is_follow_up_member(membership, enrolment.pathway):
         return [(str(EnrolmentState.NOT_SELECTED), str(WITHDRAW_LABEL))]

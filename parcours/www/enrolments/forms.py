@@ -106,10 +106,14 @@ class TransitionForm(forms.Form):
     detail = forms.CharField(label=_("Précision"), required=False, max_length=500)
     on_date = forms.DateField(label=_("Date"), required=False, widget=DATE_WIDGET, error_messages=DATE_ERRORS)
 
-    def __init__(self, *args, reasons=None, dated=False, **kwargs):
+    def __init__(self, *args, reasons=None, fixed_reason="", dated=False, **kwargs):
         super().__init__(*args, **kwargs)
         if reasons:
             self.fields["reason"].choices = [("", "—"), *reasons]
+        elif fixed_reason:
+            # The one reason this reader may give (a follow-up member withdrawing a candidacy).
+            self.fields["reason"] = forms.CharField(widget=forms.HiddenInput, initial=fixed_reason)
+            del self.fields["detail"]
         else:
             del self.fields["reason"]
             del self.fields["detail"]

@@ -18,9 +18,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.organisations.enums import ACCOMPANYING_ROLES
+from parcours.people.enums import DataCategory
 from parcours.people.selectors import consented_categories
 from parcours.programmes import access, enums, selectors, services_progress, services_surveys
 from parcours.programmes.models import Enrolment, FollowUpSurvey, ProgrammeStep
+from parcours.programmes.services_enrolment import eligibility_readable
 from parcours.www.forms_flow import paginate, submit_form
 
 from . import forms
@@ -37,6 +39,8 @@ STATE_BADGES = {
     enums.EnrolmentState.NOT_SELECTED: "",
 }
 CRITERION_BADGES = {"met": "fr-badge--success", "not_met": "fr-badge--error", "unknown": "fr-badge--warning"}
+ELIGIBILITY_HIDDEN = _("non consultable (données non partagées avec votre structure)")
+HEALTH_REASON_HIDDEN = _("Motif non communiqué à votre structure")
 CRITERION_LABELS = {"met": _("Rempli"), "not_met": _("Non rempli"), "unknown": _("À vérifier")}
 TRANSITION_REASONS = {
     enums.EnrolmentState.ABANDONED: enums.AbandonReason.choices,
@@ -80,11 +84,13 @@ def _moves(request, enrolment: Enrolment) -> list[dict]:
     except ImportError:  # the state machine's module is not there yet
         return []
     rows = []
-    # A follow-up member only withdraws a candidacy (the reason is then "the person declines").
+    # A follow-up member only withdraws a candidacy: the form posts the one reason the service
+    # accepts from them, "the person declines".
     staff = access.is_operator_staff(request.membership, enrolment.session)
     for to_state, label in transitions_for(membership=request.membership, enrolment=enrolment):
         form = forms.TransitionForm(
             reasons=TRANSITION_REASONS.get(to_state) if staff else None,
+            fixed_reason="" if staff else enums.NotSelectedReason.PERSON_DECLINED,
             dated=to_state in DATED_STATES,
             initial={"on_date": timezone.localdate()},
             auto_id=f"id_move_{to_state}_%s",
@@ -122,10 +128,44 @@ def _criteria(enrolment: Enrolment, categories: frozenset[str]) -> list[dict]:
     return rows
 
 
+def _reason(enrolment: Enrolment, label: str, health_hidden: bool) -> str:
+    """The reason of an abandonment or of a candidacy not selected, with its detail; a health
+    reason (and its detail) only for a reader the person's health consent covers."""
+    if health_hidden and enrolment.abandon_reason == enums.AbandonReason.HEALTH:
+        return str(HEALTH_REASON_HIDDEN)
+    return " : ".join(p for p in (label, enrolment.reason_detail) if p)
+
+
+def _log(enrolment: Enrolment, *, eligibility_hidden: bool, health_hidden: bool) -> list[dict]:
+    """The transition log; the reason of the abandonment is masked like the abandonment itself, and
+    the candidacy's ("éligibilité dérogatoire") when the eligibility result is not readable."""
+    rows = []
+    for t in enrolment.transitions.select_related("actor"):
+        reason = t.reason
+        if not t.from_state and eligibility_hidden:
+            reason = ""
+        elif (
+            t.to_state == enums.EnrolmentState.ABANDONED
+            and health_hidden
+            and enrolment.abandon_reason == enums.AbandonReason.HEALTH
+        ):
+            reason = str(HEALTH_REASON_HIDDEN)
+        rows.append({"transition": t, "reason": reason})
+    return rows
+
+
 def _context(request, enrolment: Enrolment, **bound) -> dict:
     membership = request.membership
     person = enrolment.pathway.person
     categories = consented_categories(person=person.pk, membership=membership)
+    eligibility_hidden = not eligibility_readable(enrolment.eligibility, categories)
+    health_hidden = DataCategory.HEALTH not in categories
+    if eligibility_hidden:
+        eligibility_status = str(ELIGIBILITY_HIDDEN)
+    elif enrolment.eligibility_status in enums.EligibilityStatus.values:
+        eligibility_status = str(enums.EligibilityStatus(enrolment.eligibility_status).label)
+    else:
+        eligibility_status = ""
     can_record = enrolment.enrolled_on is not None
     exited = enrolment.state in enums.EXITED_STATES
     steps = []
@@ -142,9 +182,14 @@ def _context(request, enrolment: Enrolment, **bound) -> dict:
         "person_name": person.full_name,
         "state_badge": STATE_BADGES.get(enrolment.state, ""),
         "is_follow_up_member": access.is_follow_up_member(membership, enrolment.pathway),
-        "log": list(enrolment.transitions.select_related("actor")),
-        "eligibility_status": enums.EligibilityStatus(enrolment.eligibility_status).label
-        if enrolment.eligibility_status in enums.EligibilityStatus.values
+        "log": _log(enrolment, eligibility_hidden=eligibility_hidden, health_hidden=health_hidden),
+        "eligibility_status": eligibility_status,
+        "override_reason": "" if eligibility_hidden else enrolment.override_reason,
+        "abandon_reason": _reason(enrolment, enrolment.get_abandon_reason_display(), health_hidden)
+        if enrolment.abandon_reason
+        else "",
+        "not_selected_reason": _reason(enrolment, enrolment.get_not_selected_reason_display(), health_hidden)
+        if enrolment.not_selected_reason
         else "",
         "criteria": _criteria(enrolment, categories),
         "moves": _moves(request, enrolment),

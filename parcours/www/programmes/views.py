@@ -9,6 +9,7 @@ services_enrolment.py; the views turn their French messages into form errors or 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from parcours.organisations.models import Organisation
+from parcours.people.enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES
+from parcours.people.selectors import consent_exists
 from parcours.programmes import access, selectors
 from parcours.programmes import services_enrolment as services
 from parcours.programmes.eligibility import RulesError, compile_rules
@@ -267,7 +270,7 @@ REASON_CHOICES = {
 }
 
 
-def _moves(membership, enrolment, free_places: int) -> list[dict]:
+def _moves(membership, enrolment, free_places: int, queue: list[int]) -> list[dict]:
     return [
         {
             "to_state": to_state,
@@ -277,7 +280,7 @@ def _moves(membership, enrolment, free_places: int) -> list[dict]:
             "id": f"move-{enrolment.pk}-{to_state}",
         }
         for to_state, label in services.transitions_for(
-            membership=membership, enrolment=enrolment, free_places=free_places
+            membership=membership, enrolment=enrolment, free_places=free_places, queue=queue
         )
     ]
 
@@ -293,14 +296,30 @@ def session_detail(request, session_id: int):
     counts = selectors.session_state_counts(session)
     groups = []
     if is_staff:
+        # The sensitive categories each person consented to for the reader's organisation, in
+        # the same query as the rows: the eligibility badge is shown only where it tells nothing
+        # the reader may not see (services_enrolment.eligibility_readable).
+        consents = {
+            f"consent_{category}": consent_exists(
+                person_ref=OuterRef("pathway__person_id"), category=category, membership=membership
+            )
+            for category in sorted(SENSITIVE_CATEGORIES)
+        }
+        participants = list(selectors.session_participants(membership=membership, session=session).annotate(**consents))
+        # The waiting list in its order (the participants' order): only its first person is offered
+        # the freed place.
+        queue = [e.pk for e in participants if e.state == EnrolmentState.WAITING_LIST]
         by_state: dict[str, list] = {}
-        for enrolment in selectors.session_participants(membership=membership, session=session):
+        for enrolment in participants:
             enrolment.session = session
+            categories = ORDINARY_CATEGORIES | {c for c in SENSITIVE_CATEGORIES if getattr(enrolment, f"consent_{c}")}
+            readable = services.eligibility_readable(enrolment.eligibility, categories)
             by_state.setdefault(enrolment.state, []).append(
                 {
                     "enrolment": enrolment,
                     "person_name": enrolment.pathway.person.full_name,
-                    "moves": _moves(membership, enrolment, session.free_places),
+                    "eligibility_readable": readable,
+                    "moves": _moves(membership, enrolment, session.free_places, queue),
                 }
             )
         groups = [
