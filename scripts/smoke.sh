@@ -25,7 +25,7 @@ cleanup() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
-  rm -f "$DB" "$DB-journal" "$DB-wal" "$DB-shm" "$JAR" "$LOG" "$PAGE"
+  rm -f "$DB" "$DB-journal" "$DB-wal" "$DB-shm" "$JAR" "$LOG" "$PAGE" "$ROOT/var/$TAG.pilote.cookies"
 }
 trap cleanup EXIT
 
@@ -145,5 +145,34 @@ expect '"next_cursor"' "API des services"
 STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' "$BASE/api/v1/openapi.json")"
 [ "$STATUS" = 200 ] || fail "GET /api/v1/openapi.json : statut $STATUS au lieu de 200"
 
+# Programmes on SQLite: catalogue, eligibility from a pathway, surveys task; indicators for a pilote.
+step "programmes : catalogue, éligibilité depuis le parcours, enquêtes de suivi, indicateurs (pilote)"
+"$PY" manage.py surveys_notify >/dev/null || fail "surveys_notify a échoué sur SQLite"
+fetch /programmes/ 200
+expect "hope-44" "catalogue des programmes"
+fetch /programmes/hope-44/ 200
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la page d'un programme"
+fetch "/parcours/$PATHWAY/programmes/" 200
+expect "Programmes ouverts et éligibilité" "onglet Programmes du parcours"
+fetch "/parcours/$PATHWAY/programmes/hope-44/eligibilite/" 200
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la vérification d'éligibilité"
+fetch /programmes/hope-44/indicateurs/ 403
+PILOTE_JAR="$ROOT/var/$TAG.pilote.cookies"
+JAR_MAIN="$JAR"
+JAR="$PILOTE_JAR"
+fetch /connexion/ 200
+CSRF="$(sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' "$PAGE" | head -n 1)"
+STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' -b "$JAR" -c "$JAR" -e "$BASE/connexion/" \
+  --data-urlencode "csrfmiddlewaretoken=$CSRF" --data-urlencode "username=francois.gauthier" \
+  --data-urlencode "password=$PASSWORD" "$BASE/connexion/")" || fail "POST /connexion/ (pilote) : pas de réponse"
+[ "$STATUS" = "302" ] || fail "la connexion du pilote a échoué (statut $STATUS)"
+fetch /programmes/hope-44/indicateurs/ 200
+expect "<svg" "graphiques des indicateurs"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur les indicateurs"
+fetch /programmes/hope-44/indicateurs-publication.csv 200
+fetch /appels-a-projets/ 200
+JAR="$JAR_MAIN"
+rm -f "$PILOTE_JAR"
+
 "$PY" manage.py audit_verify >/dev/null || fail "la chaîne d'audit ne se vérifie plus après les lectures"
-echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services et API consultés)"
+echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services, API, programmes et indicateurs consultés)"

@@ -43,6 +43,7 @@ from .generator import (
 )
 from .models import DemoLoad
 from .names import Names, ascii_slug
+from .programmes import load_programmes
 from .referrals import demo_referrals
 from .writer import RowWriter
 
@@ -144,6 +145,7 @@ def territory_create(*, persons: int, seed: int, now: datetime.datetime) -> dict
             name=spec.name,
             departement=departement,
             parent=orgs.get(spec.parent),
+            siret=spec.siret,
             email=f"contact.{spec.key.replace('_', '-')}@{T.EMAIL_DOMAIN}",
         )
     places = {spec.key: spec.place for spec in T.ORGANISATIONS}
@@ -385,6 +387,8 @@ def demo_load(
             # Referrals between the demo organisations, made through the referral services, then
             # the break scan so that the "to handle" queues are not empty.
             demo_referrals(organisations=team["organisations"], seed=seed)
+            # Programmes before the scan, so that programme exits without a next step are caught.
+            load_programmes(now=now)
             scan_breaks()
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)

@@ -27,6 +27,8 @@ class OrgSpec:
     parent: str = ""
     # Where appointments with this organisation take place.
     place: str = ""
+    # Programme operators are named by SIRET in the programme files (parcours/demo/data_programmes/).
+    siret: str = ""
 
 
 ORGANISATIONS: tuple[OrgSpec, ...] = (
@@ -89,8 +91,63 @@ ORGANISATIONS: tuple[OrgSpec, ...] = (
         "Langues et Savoirs Nantes (cours de français)",
         place="Langues et Savoirs, Nantes Bellevue",
     ),
-    OrgSpec("afpa", OrganisationKind.ORGANISME_FORMATION, "AFPA Saint-Herblain", place="Centre AFPA de Saint-Herblain"),
+    OrgSpec(
+        "afpa",
+        OrganisationKind.ORGANISME_FORMATION,
+        "AFPA Saint-Herblain",
+        place="Centre AFPA de Saint-Herblain",
+        siret="90440100000107",
+    ),
     OrgSpec("ddets", OrganisationKind.DDETS, "DDETS de Loire-Atlantique", place="DDETS, Nantes"),
+    # Operators and carriers of the demo programmes (parcours/demo/programmes.py): two more AFPA
+    # centres for the HOPE-like sessions, the PLIE, the VAE support body, and the associations that
+    # carry projects of the call for projects.
+    OrgSpec(
+        "afpa_saint_nazaire",
+        OrganisationKind.ORGANISME_FORMATION,
+        "AFPA Saint-Nazaire",
+        place="Centre AFPA de Saint-Nazaire, Gron",
+        siret="90440100000206",
+    ),
+    OrgSpec(
+        "afpa_reze",
+        OrganisationKind.ORGANISME_FORMATION,
+        "AFPA Nantes-Rezé",
+        place="Centre AFPA de Nantes-Rezé",
+        siret="90440100000305",
+    ),
+    OrgSpec(
+        "plie",
+        OrganisationKind.ASSOCIATION,
+        "PLIE de la métropole nantaise (association)",
+        place="PLIE de la métropole nantaise, Nantes",
+        siret="90440200000106",
+    ),
+    OrgSpec(
+        "vae_body",
+        OrganisationKind.ASSOCIATION,
+        "Cap Acquis 44 (accompagnement VAE)",
+        place="Cap Acquis 44, Nantes",
+        siret="90440300000105",
+    ),
+    OrgSpec(
+        "club_entreprises",
+        OrganisationKind.ASSOCIATION,
+        "Club des entreprises accueillantes 44",
+        place="Club des entreprises accueillantes 44, Saint-Herblain",
+    ),
+    OrgSpec(
+        "ateliers_savoir_faire",
+        OrganisationKind.ASSOCIATION,
+        "Ateliers des savoir-faire 44 (artisanat et arts)",
+        place="Ateliers des savoir-faire 44, Nantes",
+    ),
+    OrgSpec(
+        "mobil_elles",
+        OrganisationKind.ASSOCIATION,
+        "Mobil'Elles 44 (mobilité des femmes)",
+        place="Mobil'Elles 44, Rezé",
+    ),
 )
 
 
@@ -254,15 +311,23 @@ PROFESSIONALS: tuple[ProSpec, ...] = (
         "David",
         "Lemaire",
         (("afpa", ENC),),
-        "Coordinateur du programme HOPE à l'AFPA : membre des groupes de suivi de réfugiés",
+        "Coordinateur du programme HOPE à l'AFPA : sessions de Saint-Herblain (participant·es, candidatures, "
+        "progression), VAE en cours (jury passé, jury à venir)",
     ),
-    ProSpec("emilie.rousseau", "Émilie", "Rousseau", (("afpa", C),)),
+    ProSpec(
+        "emilie.rousseau",
+        "Émilie",
+        "Rousseau",
+        (("afpa", C),),
+        "Conseillère AFPA : sessions HOPE de Saint-Herblain, étapes et certifications des participant·es",
+    ),
     ProSpec(
         "francois.gauthier",
         "François",
         "Gauthier",
         (("ddets", PIL),),
-        "Pilote territorial (DDETS) : agrégats seulement, jamais une personne",
+        "Pilote territorial (DDETS) : agrégats seulement, jamais une personne ; indicateurs du programme HOPE par "
+        "cohorte (graphiques, export de publication), appel à projets BPI",
     ),
     ProSpec(
         "agnes.morel",
@@ -277,6 +342,37 @@ PROFESSIONALS: tuple[ProSpec, ...] = (
         "Girard",
         (("asso_refugies", C), ("ml_nantes", C)),
         "Deux structures : changer d'organisation (Passerelles Réfugiés 44 ↔ Mission locale)",
+    ),
+    # The staff of the programme operators (parcours/demo/programmes.py).
+    ProSpec(
+        "gwenaelle.le-floch",
+        "Gwenaëlle",
+        "Le Floch",
+        (("afpa_saint_nazaire", C),),
+        "Conseillère au centre AFPA de Saint-Nazaire : sessions HOPE (soudure, mécanique, restauration), "
+        "participant·es, étapes, sorties",
+    ),
+    ProSpec(
+        "rachid.mansouri",
+        "Rachid",
+        "Mansouri",
+        (("afpa_reze", C),),
+        "Conseiller au centre AFPA de Nantes-Rezé : sessions HOPE restauration, propreté et aide à la personne "
+        "(garde d'enfants proposée)",
+    ),
+    ProSpec(
+        "claire.besnard",
+        "Claire",
+        "Besnard",
+        (("plie", C),),
+        "Accompagnatrice du PLIE : cohortes de Nantes Nord et de Rezé, étapes du parcours renforcé, sorties",
+    ),
+    ProSpec(
+        "samuel.nguyen",
+        "Samuel",
+        "Nguyen",
+        (("vae_body", C),),
+        "Accompagnateur VAE (Cap Acquis 44) : une VAE à recevabilité déclarative en attente de décision",
     ),
 )
 
