@@ -255,63 +255,58 @@ def enrolment_step_add(request, enrolment_id: int, step_id: int):
     return done or _render(request, enrolment, status=status, step_form=form, step_id=step.pk)
 
 
+def _record(request, enrolment_id: int, *, form_class, write, success: str, anchor: str, form_key: str):
+    """A form of the enrolment page posted: the service writes, or the page comes back with errors."""
+    enrolment = _enrolment(request, enrolment_id)
+    form = form_class(request.POST)
+
+    def save(data):
+        write(membership=request.membership, enrolment=enrolment, **data)
+
+    done, status = submit_form(request, form, save, success=success, next_url=_next(enrolment, anchor))
+    return done or _render(request, enrolment, status=status, **{form_key: form})
+
+
 @login_required
 @require_POST
 def enrolment_certification_add(request, enrolment_id: int):
-    enrolment = _enrolment(request, enrolment_id)
-    form = forms.CertificationForm(request.POST)
-
-    def save(data):
-        services_progress.certification_record(membership=request.membership, enrolment=enrolment, **data)
-
-    done, status = submit_form(
+    return _record(
         request,
-        form,
-        save,
+        enrolment_id,
+        form_class=forms.CertificationForm,
+        write=services_progress.certification_record,
         success=_("La certification est enregistrée."),
-        next_url=_next(enrolment, "certifications"),
+        anchor="certifications",
+        form_key="certification_form",
     )
-    return done or _render(request, enrolment, status=status, certification_form=form)
 
 
 @login_required
 @require_POST
 def enrolment_contract_add(request, enrolment_id: int):
-    enrolment = _enrolment(request, enrolment_id)
-    form = forms.ContractForm(request.POST)
-
-    def save(data):
-        services_progress.work_study_record(membership=request.membership, enrolment=enrolment, **data)
-
-    done, status = submit_form(
+    return _record(
         request,
-        form,
-        save,
+        enrolment_id,
+        form_class=forms.ContractForm,
+        write=services_progress.work_study_record,
         success=_("Le contrat en alternance est enregistré."),
-        next_url=_next(enrolment, "contracts"),
+        anchor="contracts",
+        form_key="contract_form",
     )
-    return done or _render(request, enrolment, status=status, contract_form=form)
 
 
 @login_required
 @require_POST
 def enrolment_outcome(request, enrolment_id: int):
-    enrolment = _enrolment(request, enrolment_id)
-    form = forms.OutcomeForm(request.POST)
-
-    def save(data):
-        services_progress.exit_outcome_record(
-            membership=request.membership, enrolment=enrolment, outcome=data["outcome"]
-        )
-
-    done, status = submit_form(
+    return _record(
         request,
-        form,
-        save,
+        enrolment_id,
+        form_class=forms.OutcomeForm,
+        write=services_progress.exit_outcome_record,
         success=_("La situation à la sortie est enregistrée."),
-        next_url=_next(enrolment, "outcome"),
+        anchor="outcome",
+        form_key="outcome_form",
     )
-    return done or _render(request, enrolment, status=status, outcome_form=form)
 
 
 # --- follow-up surveys -----------------------------------------------------------------------------------

@@ -149,6 +149,25 @@ def _require_session_manager(membership, programme: Programme, operator: Organis
         raise PermissionDenied(_("Vous ne pouvez gérer que les sessions de votre propre centre."))
 
 
+SESSION_FIELDS = (
+    "label",
+    "operator",
+    "commune",
+    "starts_on",
+    "ends_on",
+    "places",
+    "target_rome_codes",
+    "partner_companies",
+    "offers_childcare",
+    "offers_housing",
+)
+
+
+def _session_fields(data: dict) -> dict:
+    """The session form's cleaned data, as the keyword arguments of session_create/session_update."""
+    return {name: data[name] for name in SESSION_FIELDS}
+
+
 @login_required
 def session_create(request, code: str):
     _require_professional(request)
@@ -163,22 +182,7 @@ def session_create(request, code: str):
     created: list[Session] = []
 
     def save(data):
-        created.append(
-            services.session_create(
-                membership=membership,
-                programme=programme,
-                label=data["label"],
-                operator=data["operator"],
-                commune=data["commune"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                places=data["places"],
-                target_rome_codes=data["target_rome_codes"],
-                partner_companies=data["partner_companies"],
-                offers_childcare=data["offers_childcare"],
-                offers_housing=data["offers_housing"],
-            )
-        )
+        created.append(services.session_create(membership=membership, programme=programme, **_session_fields(data)))
 
     done, status = submit_form(
         request,
@@ -229,16 +233,7 @@ def session_edit(request, session_id: int):
         services.session_update(
             membership=membership,
             session=session,
-            label=data["label"],
-            operator=data["operator"],
-            commune=data["commune"],
-            starts_on=data["starts_on"],
-            ends_on=data["ends_on"],
-            places=data["places"],
-            target_rome_codes=data["target_rome_codes"],
-            partner_companies=data["partner_companies"],
-            offers_childcare=data["offers_childcare"],
-            offers_housing=data["offers_housing"],
+            **_session_fields(data),
             status=data["status"] or None,
         )
 
