@@ -176,3 +176,18 @@ class ProjectFactory(DjangoModelFactory):
     granted_amount = 100_000
     target_beneficiaries = 50
     created_by = factory.SubFactory(UserFactory)
+
+
+def vae_reference() -> dict:
+    """Load the VAE reference data (routes, certifications) and return the rows the tests use."""
+    from parcours.programmes.models import TargetCertification, VaeRoute
+    from parcours.programmes.services_vae import vae_reference_load
+
+    vae_reference_load()
+    return {
+        "full": VaeRoute.objects.get(code="titre-complet"),
+        "blocs": VaeRoute.objects.get(code="ccp-par-blocs"),
+        "foreign": VaeRoute.objects.get(code="comparabilite-diplome-etranger"),
+        "aph": TargetCertification.objects.get(rncp_code="RNCP37274"),
+        "cook": TargetCertification.objects.get(rncp_code="RNCP34095"),
+    }

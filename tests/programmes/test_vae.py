@@ -39,7 +39,7 @@ from parcours.programmes.services_vae import (
     vae_status,
 )
 from tests.factories import MembershipFactory, PathwayFactory, PersonFactory, RomeJobFactory
-from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory, operator_staff
+from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory, operator_staff, vae_reference
 
 TODAY = timezone.localdate()
 ENROLLED_ON = TODAY - datetime.timedelta(days=120)
@@ -52,14 +52,7 @@ STATEMENT = (
 
 @pytest.fixture
 def reference(db):
-    vae_reference_load()
-    return {
-        "full": VaeRoute.objects.get(code="titre-complet"),
-        "blocs": VaeRoute.objects.get(code="ccp-par-blocs"),
-        "foreign": VaeRoute.objects.get(code="comparabilite-diplome-etranger"),
-        "aph": TargetCertification.objects.get(rncp_code="RNCP37274"),
-        "cook": TargetCertification.objects.get(rncp_code="RNCP34095"),
-    }
+    return vae_reference()
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from django.utils import timezone
 from parcours.audit.models import AuditEntry
 from parcours.people.models import ForeignQualification
 from parcours.programmes.enums import EnrolmentState, VaeAdmissibilityDecision
-from parcours.programmes.models import Certification, TargetCertification, VaePathway, VaeRoute
-from parcours.programmes.services_vae import vae_open, vae_reference_load
+from parcours.programmes.models import Certification, VaePathway
+from parcours.programmes.services_vae import vae_open
 from tests.factories import MembershipFactory, PathwayFactory, PersonFactory
-from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory, operator_staff
+from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory, operator_staff, vae_reference
 
 TODAY = timezone.localdate()
 ENROLLED_ON = TODAY - datetime.timedelta(days=90)
@@ -27,14 +27,7 @@ STATEMENT = (
 
 @pytest.fixture
 def reference(db):
-    vae_reference_load()
-    return {
-        "full": VaeRoute.objects.get(code="titre-complet"),
-        "blocs": VaeRoute.objects.get(code="ccp-par-blocs"),
-        "foreign": VaeRoute.objects.get(code="comparabilite-diplome-etranger"),
-        "cook": TargetCertification.objects.get(rncp_code="RNCP34095"),
-        "aph": TargetCertification.objects.get(rncp_code="RNCP37274"),
-    }
+    return vae_reference()
 
 
 @pytest.fixture
