@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 FIGURES = ("eligibility_evals_per_s",)
 TODAY = datetime.date(2026, 3, 15)
 
-# Ten programmes as a territory would declare them: 1 to 7 criteria each.
+# Ten programmes as a territory would declare them: 1 to 7 criteria each (the PLIE-like one with a
+# group of which one criterion suffices).
 PROGRAMMES: list[list[dict]] = [
     [  # HOPE-like
         {"field": "protection_status", "op": "in", "value": ["refugee", "subsidiary"]},
@@ -42,7 +43,14 @@ PROGRAMMES: list[list[dict]] = [
     [  # PLIE-like
         {"field": "departement", "op": "eq", "value": "44"},
         {"field": "age", "op": "gte", "value": 26},
-        {"field": "rsa_status", "op": "in", "value": ["open", "pending"]},
+        {
+            "any": [
+                {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+                {"field": "has_rqth", "op": "is_true"},
+                {"field": "education_level", "op": "at_most", "value": "3"},
+            ],
+            "label": "Public prioritaire",
+        },
         {"field": "enrolled_elsewhere", "op": "is_false"},
     ],
     [  # youth

@@ -312,12 +312,11 @@ def _age(birth: datetime.date, on: datetime.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def _candidates(pathway_filter: dict) -> list[Candidate]:
-    """Pathways matching the filter, with the follow-up member who would propose them."""
+def _candidates(pathway_filter: dict | Q) -> list[Candidate]:
+    """Pathways matching the filter (keywords or a Q), with the follow-up member who would propose them."""
+    condition = pathway_filter if isinstance(pathway_filter, Q) else Q(**pathway_filter)
     pathways = list(
-        Pathway.objects.filter(person__anonymised_at__isnull=True, **pathway_filter)
-        .select_related("person")
-        .order_by("id")
+        Pathway.objects.filter(condition, person__anonymised_at__isnull=True).select_related("person").order_by("id")
     )
     seats: dict[int, Membership] = {}
     for seat in (
@@ -1333,11 +1332,15 @@ def load_programmes(*, now: datetime.datetime) -> dict[str, int]:
 
         plie_steps = list(programmes[PLIE_CODE].steps.all())
         h = History(rng=rng, today=today, now=now)
-        rsa = _candidates({"person__rsa_status__in": ["open", "suspended"]})
+        # The PLIE's priority publics as its rules say (one suffices): RSA open or suspended, or at most
+        # a level-3 qualification (CAP, BEP); the age and département are checked on the candidacy.
+        plie_publics = _candidates(
+            Q(person__rsa_status__in=["open", "suspended"]) | Q(person__education_level__in=["0", "1", "3"])
+        )
         _history(
             h,
             sessions=sessions[PLIE_CODE],
-            pool=rsa,
+            pool=plie_publics,
             used=used,
             staff=staff,
             evidence=lambda e, rows, s: _plie_evidence(

@@ -6,6 +6,14 @@ by parcours/programmes/facts.py, which leaves out what the reader may not see.
 Rules are a list of criteria, all required:
     [{"field": "age", "op": "between", "value": [18, 64]},
      {"field": "protection_status", "op": "in", "value": ["refugee", "subsidiary"]}]
+An element of the list may also be a group of at least two criteria of which one suffices (one
+level only, no group in a group), with an optional French label:
+    {"any": [{"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+             {"field": "education_level", "op": "at_most", "value": "3"}],
+     "label": "Public prioritaire"}
+A group is met when one of its criteria is met, not met when none is and all are known, unknown
+otherwise (so that missing data still says what to ask). Its result is one CriterionResult (field
+and op "any") whose `items` hold its criteria's results.
 
 Facts are keyed by field name (see FIELDS); `age` may be given as `birth_date` and
 `years_since_arrival` as `arrival_date` (both derived on the evaluation date). A missing key, None
@@ -26,10 +34,11 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from parcours.diagnostics.enums import CECRL_ORDER
 from parcours.people.enums import (
+    ORDINARY_CATEGORIES,
     DataCategory,
     EducationLevel,
     HouseholdKind,
@@ -81,6 +90,11 @@ OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
     CODE: ("in", "not_in", "eq"),
 }
 NO_VALUE_OPERATORS = frozenset({"is_true", "is_false"})
+
+# A group of criteria of which one suffices: {"any": [criterion, …], "label": "…"}.
+ANY = "any"
+GROUP_KEYS = ("any", "label")
+GROUP_LABEL_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -241,7 +255,11 @@ def category_label(category: str) -> str:
 
 class CriterionResult(NamedTuple):
     """One criterion evaluated: the value used (None when unknown) and its display, the status
-    ("met", "not_met", "unknown"), the reason (a French sentence) and what to ask ("" when known)."""
+    ("met", "not_met", "unknown"), the reason (a French sentence) and what to ask ("" when known).
+
+    A group ("any") is one result too: field and op "any", value None, and `items` the results of
+    its criteria; its category is the most sensitive of theirs (a reader must check them all: see
+    `categories`)."""
 
     field: str
     label: str
@@ -253,12 +271,22 @@ class CriterionResult(NamedTuple):
     reason: str
     ask: str
     category: str
+    items: tuple[CriterionResult, ...] = ()
+
+    @property
+    def is_group(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def categories(self) -> frozenset[str]:
+        """The data categories this result depends on (a group's: all of its criteria's)."""
+        return frozenset(c for c in (self.category, *(i.category for i in self.items)) if c)
 
     def as_dict(self) -> dict[str, Any]:
         value = self.value
         if isinstance(value, datetime.date):
             value = value.isoformat()
-        return {
+        data = {
             "field": self.field,
             "label": self.label,
             "op": self.op,
@@ -270,6 +298,9 @@ class CriterionResult(NamedTuple):
             "ask": self.ask,
             "category": self.category,
         }
+        if self.items:
+            data["items"] = [i.as_dict() for i in self.items]
+        return data
 
 
 class EligibilityResult(NamedTuple):
@@ -354,8 +385,9 @@ def _check_scalar(f: Field, v: object, where: str) -> list[str]:
     return []
 
 
-def _criterion_errors(index: int, criterion: object) -> list[str]:
-    where = f"Critère n° {index}"
+def _criterion_errors(prefix: str, criterion: object) -> list[str]:
+    """Errors of one criterion; `prefix` tells where it is ("Critère n° 2", "Groupe n° 3, critère n° 1")."""
+    where = prefix
     if not isinstance(criterion, dict):
         return [f'{where} : un critère doit être un objet {{"field", "op", "value"}}.']
     extra = sorted(set(criterion) - {"field", "op", "value"})
@@ -370,7 +402,7 @@ def _criterion_errors(index: int, criterion: object) -> list[str]:
         shown = json.dumps(name, ensure_ascii=False) if name is not None else "(absent)"
         return [*errors, f"{where} : champ inconnu {shown}. Champs possibles : {', '.join(registry)}."]
     f = registry[str(name)]
-    where = f"Critère n° {index} ({f.label})"
+    where = f"{prefix} ({f.label})"
     op = criterion.get("op")
     if op not in f.operators:
         shown = json.dumps(op, ensure_ascii=False) if op is not None else "(absent)"
@@ -380,7 +412,7 @@ def _criterion_errors(index: int, criterion: object) -> list[str]:
             f"{where} : opérateur{known} {shown} non applicable à ce champ. "
             f"Opérateurs possibles : {', '.join(f.operators)}.",
         ]
-    where = f"Critère n° {index} ({f.label}, {op})"
+    where = f"{prefix} ({f.label}, {op})"
     if op in NO_VALUE_OPERATORS:
         if criterion.get("value") not in (None, True):
             errors.append(f"{where} : cet opérateur ne prend pas de valeur.")
@@ -409,6 +441,50 @@ def _criterion_errors(index: int, criterion: object) -> list[str]:
     return errors + _check_scalar(f, value, where)
 
 
+def _is_group(element: object) -> bool:
+    return isinstance(element, dict) and ANY in element
+
+
+def _group_errors(index: int, group: dict) -> list[str]:
+    where = f"Groupe n° {index}"
+    errors = []
+    extra = sorted(set(group) - set(GROUP_KEYS), key=str)
+    if extra:
+        errors.append(
+            f"{where} : clé inconnue {', '.join(repr(k) for k in extra)} "
+            f"(clés possibles d'un groupe : {', '.join(GROUP_KEYS)})."
+        )
+    label = group.get("label")
+    if label is not None:
+        if not isinstance(label, str) or not label.strip():
+            errors.append(f"{where} : le libellé (label) doit être un texte non vide.")
+        elif len(label) > GROUP_LABEL_MAX:
+            errors.append(f"{where} : le libellé (label) ne peut dépasser {GROUP_LABEL_MAX} caractères.")
+    items = group[ANY]
+    if not isinstance(items, list):
+        return [
+            *errors,
+            f'{where} : « any » doit être une liste d\'au moins deux critères {{"field", "op", "value"}}.',
+        ]
+    if not items:
+        errors.append(f"{where} : le groupe est vide ; il lui faut au moins deux critères, dont un suffira.")
+    elif len(items) == 1:
+        errors.append(
+            f"{where} : le groupe n'a qu'un critère ; il lui en faut au moins deux, dont un suffira "
+            f"(un critère seul se met directement dans la liste des règles)."
+        )
+    for position, item in enumerate(items, start=1):
+        prefix = f"{where}, critère n° {position}"
+        if _is_group(item):
+            errors.append(
+                f"{prefix} : un groupe ne peut pas contenir un autre groupe "
+                f"(un seul niveau de « au moins une condition parmi »)."
+            )
+            continue
+        errors.extend(_criterion_errors(prefix, item))
+    return errors
+
+
 def validate_rules(rules: object) -> list[str]:
     """French messages, one per problem; [] when the rules are valid."""
     if rules is None:
@@ -416,8 +492,11 @@ def validate_rules(rules: object) -> list[str]:
     if not isinstance(rules, list):
         return ["Les règles d'éligibilité doivent être une liste de critères."]
     errors: list[str] = []
-    for index, criterion in enumerate(rules, start=1):
-        errors.extend(_criterion_errors(index, criterion))
+    for index, element in enumerate(rules, start=1):
+        if _is_group(element):
+            errors.extend(_group_errors(index, element))  # type: ignore[arg-type]
+        else:
+            errors.extend(_criterion_errors(f"Critère n° {index}", element))
     return errors
 
 
@@ -605,6 +684,7 @@ class CompiledCriterion:
     expected_display: str
     get: Callable[[Mapping[str, object], datetime.date], object]
     test: Callable[[Any], bool | None]
+    is_group: ClassVar[bool] = False
 
     def evaluate(self, facts: Mapping[str, object], today: datetime.date, displays: dict) -> CriterionResult:
         f = self.field
@@ -664,8 +744,92 @@ class CompiledCriterion:
         )
 
 
+def _sentence(text: str) -> str:
+    return text[:-1] if text.endswith(".") else text
+
+
+def _quoted(labels: list[str]) -> str:
+    return " et ".join(f"« {label} »" for label in labels)
+
+
+@dataclass(frozen=True)
+class CompiledGroup:
+    """A group of criteria of which one suffices ("any"). `label` is the group's own (or its
+    criteria's labels joined by "ou"); `expected_display` lists the criteria and what each expects."""
+
+    items: tuple[CompiledCriterion, ...]
+    label: str
+    expected_display: str
+    category: str
+    intro: str  # "Au moins une condition parmi : A, B, C", the start of every reason
+    is_group: ClassVar[bool] = True
+
+    @classmethod
+    def build(cls, items: tuple[CompiledCriterion, ...], label: str | None) -> CompiledGroup:
+        labels = [c.field.label for c in items]
+        expected = "au moins une condition parmi : " + " ; ".join(
+            f"{c.field.label} : {c.expected_display}" for c in items
+        )
+        categories = [c.field.category for c in items]
+        # The most sensitive category first, for a reader that would look at this one only.
+        category = next((c for c in categories if c not in ORDINARY_CATEGORIES), categories[0])
+        intro = "Au moins une condition parmi : " + ", ".join(labels)
+        return cls(items, (label or "").strip() or _join(labels), expected, category, intro)
+
+    def evaluate(self, facts: Mapping[str, object], today: datetime.date, displays: dict) -> CriterionResult:
+        results = tuple(c.evaluate(facts, today, displays) for c in self.items)
+        met = [r.label for r in results if r.status == MET]
+        unknown = [r for r in results if r.status == UNKNOWN]
+        ask = ""
+        if met:
+            status = MET
+            reason = f"{self.intro} — remplie par {_quoted(met)}."
+            value_display = " ; ".join(f"{r.label} : {r.value_display}" for r in results if r.status == MET)
+        elif not unknown:
+            status = NOT_MET
+            value_display = " ; ".join(f"{r.label} : {r.value_display}" for r in results)
+            reason = (
+                f"{self.intro} — aucune n'est remplie ("
+                + " ; ".join(f"{r.label} : {r.value_display}, attendu {r.expected_display}" for r in results)
+                + ")."
+            )
+        else:
+            status = UNKNOWN
+            value_display = " ; ".join(f"{r.label} : {r.value_display}" for r in results)
+            reason = (
+                f"{self.intro} — aucune remplie à ce jour, "
+                f"impossible de conclure sans vérifier {_quoted([r.label for r in unknown])}."
+            )
+            asks: list[str] = []
+            for r in unknown:
+                if r.ask and _sentence(r.ask) not in asks:
+                    asks.append(_sentence(r.ask))
+            ask = f"« {self.label} » (une seule condition suffit) : " + " ; ou ".join(asks) + "."
+        return CriterionResult(
+            ANY,
+            self.label,
+            ANY,
+            self.expected_display,
+            None,
+            value_display,
+            status,
+            reason,
+            ask,
+            self.category,
+            results,
+        )
+
+
+def _compile_criterion(c: dict, registry: Mapping[str, Field]) -> CompiledCriterion:
+    f = registry[c["field"]]
+    op = c["op"]
+    value = c.get("value")
+    return CompiledCriterion(f, op, value, _expected(f, op, value), _getter(f), _predicate(f, op, value))
+
+
 class CompiledRules:
-    """Validated rules turned into closures; `evaluate(facts, today=)` as the module function."""
+    """Validated rules turned into closures; `evaluate(facts, today=)` as the module function.
+    `criteria` holds a CompiledCriterion per criterion and a CompiledGroup per group (`is_group`)."""
 
     __slots__ = ("criteria", "rules")
 
@@ -674,15 +838,14 @@ class CompiledRules:
         if errors:
             raise RulesError(errors)
         registry = fields()
-        compiled = []
+        compiled: list[CompiledCriterion | CompiledGroup] = []
         for c in rules or []:
-            f = registry[c["field"]]
-            op = c["op"]
-            value = c.get("value")
-            compiled.append(
-                CompiledCriterion(f, op, value, _expected(f, op, value), _getter(f), _predicate(f, op, value))
-            )
-        self.criteria: tuple[CompiledCriterion, ...] = tuple(compiled)
+            if _is_group(c):
+                items = tuple(_compile_criterion(i, registry) for i in c[ANY])
+                compiled.append(CompiledGroup.build(items, c.get("label")))
+            else:
+                compiled.append(_compile_criterion(c, registry))
+        self.criteria: tuple[CompiledCriterion | CompiledGroup, ...] = tuple(compiled)
         self.rules = rules
 
     def evaluate(self, facts: Mapping[str, object], *, today: datetime.date) -> EligibilityResult:

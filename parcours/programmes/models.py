@@ -31,7 +31,8 @@ def default_positive_outcomes() -> list[str]:
 
 class Programme(models.Model):
     """A programme declared by a territory or the State. Eligibility rules are data, read by the pure
-    evaluator (parcours/programmes/eligibility.py): a list of criteria, all required."""
+    evaluator (parcours/programmes/eligibility.py): a list of criteria, all required, where a criterion
+    may be a group {"any": [...]} of which one suffices."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("nom"), max_length=200)

@@ -117,9 +117,23 @@ def eligibility_readable(eligibility: object, categories: Collection[str]) -> bo
     """Whether a reader with these data categories (people.selectors.consented_categories) may
     see the overall result of an eligibility snapshot: not when one of its criteria is on a
     category the reader may not see, since "eligible" to a rule on the protection status tells
-    that status. The override reason is hidden with it (it explains the same criteria)."""
+    that status. The override reason is hidden with it (it explains the same criteria). A group
+    ("any") counts with every category of its criteria."""
     criteria = eligibility.get("criteria", []) if isinstance(eligibility, dict) else []
-    return all(not (isinstance(c, dict) and c.get("category")) or c["category"] in categories for c in criteria)
+    return all(snapshot_categories(c) <= set(categories) for c in criteria)
+
+
+def snapshot_categories(criterion: object) -> set[str]:
+    """The data categories one criterion of a stored eligibility snapshot depends on: its own and,
+    for a group ("any"), those of its criteria."""
+    if not isinstance(criterion, dict):
+        return set()
+    found = {criterion["category"]} if criterion.get("category") else set()
+    items = criterion.get("items")
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("category"):
+            found.add(item["category"])
+    return found
 
 
 def _seats_taken(session: Session) -> int:

@@ -490,3 +490,193 @@ def test_very_large_numbers_are_refused_without_overflow():
     (message,) = validate_rules([{"field": "age", "op": "between", "value": [18, 10**400]}])
     assert message == "Critère n° 1 (Âge, between) : la valeur est trop grande (au plus 1000)."
     assert validate_rules([{"field": "years_since_arrival", "op": "lt", "value": 1000}]) == []
+
+
+# --- groups: one criterion suffices ("any") -----------------------------------------------------------------
+
+RSA = {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]}
+RQTH = {"field": "has_rqth", "op": "is_true"}
+LOW_EDUCATION = {"field": "education_level", "op": "at_most", "value": "3"}
+AGE_26 = {"field": "age", "op": "gte", "value": 26}
+PLIE = [AGE_26, {"any": [RSA, RQTH, LOW_EDUCATION], "label": "Public prioritaire"}]
+
+
+def group_of(facts, rules=PLIE):
+    result = evaluate(rules, facts, today=TODAY)
+    return result, result.criteria[1]
+
+
+def test_group_met_by_one_criterion_names_it():
+    result, group = group_of({"age": 30, "rsa_status": "open", "has_rqth": False, "education_level": "5"})
+    assert result.status == "eligible"
+    assert (group.field, group.op, group.status, group.label) == ("any", "any", "met", "Public prioritaire")
+    assert [i.status for i in group.items] == ["met", "not_met", "not_met"]
+    assert group.reason == (
+        "Au moins une condition parmi : RSA, Reconnaissance de travailleur handicapé (RQTH), Niveau de formation "
+        "— remplie par « RSA »."
+    )
+    assert group.ask == ""
+    assert group.value_display == "RSA : Droits ouverts"
+
+
+def test_group_met_despite_unknown_criteria():
+    """One criterion met settles the group: the others may be missing or hidden."""
+    result, group = group_of({"age": 30, "education_level": "1", HIDDEN_KEY: frozenset({"disability"})})
+    assert result.status == "eligible"
+    assert group.status == "met"
+    assert [i.status for i in group.items] == ["unknown", "unknown", "met"]
+    assert result.missing == []
+
+
+def test_group_not_met_when_every_criterion_is_known_and_not_met():
+    result, group = group_of({"age": 30, "rsa_status": "none", "has_rqth": False, "education_level": "5"})
+    assert result.status == "not_eligible"
+    assert group.status == "not_met"
+    assert "aucune n'est remplie" in group.reason
+    assert "RSA : Non, attendu parmi Droits ouverts ou Suspendus" in group.reason
+    assert group.ask == ""
+
+
+def test_group_unknown_when_some_are_unknown_and_none_met_asks_for_them():
+    result, group = group_of(
+        {"age": 30, "rsa_status": "none", "education_level": "", HIDDEN_KEY: frozenset({"disability"})}
+    )
+    assert result.status == "undetermined"
+    assert group.status == "unknown"
+    assert [i.status for i in group.items] == ["not_met", "unknown", "unknown"]
+    assert "impossible de conclure" in group.reason
+    assert group.ask.startswith("« Public prioritaire » (une seule condition suffit) : Recueillir le consentement")
+    assert "; ou Demander le niveau de formation (diplôme le plus élevé)." in group.ask
+    assert result.missing == [group.ask]
+
+
+def test_group_unknown_never_hides_an_unmet_criterion_outside():
+    result, _group = group_of({"age": 20})
+    assert result.status == "not_eligible"
+
+
+def test_group_without_label_is_named_by_its_criteria():
+    result = evaluate([{"any": [RSA, LOW_EDUCATION]}], {"rsa_status": "open"}, today=TODAY)
+    assert result.criteria[0].label == "RSA ou Niveau de formation"
+    assert compile_rules([{"any": [RSA, LOW_EDUCATION]}]).criteria[0].expected_display == (
+        "au moins une condition parmi : RSA : parmi Droits ouverts ou Suspendus ; "
+        "Niveau de formation : au plus Niveau 3 (CAP, BEP)"
+    )
+
+
+def test_group_category_is_the_most_sensitive_and_lists_all():
+    group = evaluate(PLIE, {}, today=TODAY).criteria[1]
+    assert group.category == "disability"
+    assert group.categories == {"situation", "disability"}
+
+
+def test_group_as_dict_keeps_the_criterion_shape_with_items():
+    import json
+
+    result, _group = group_of({"age": 30, "rsa_status": "open"})
+    data = json.loads(json.dumps(result.as_dict()))
+    first, group = data["criteria"]
+    assert "items" not in first  # plain criteria keep the shape of the stored snapshots
+    assert group["field"] == group["op"] == "any"
+    assert [i["field"] for i in group["items"]] == ["rsa_status", "has_rqth", "education_level"]
+    assert set(group) == set(first) | {"items"}
+
+
+def test_groups_are_compiled_once():
+    assert compile_rules(PLIE) is compile_rules([dict(c) for c in PLIE])
+    assert compile_rules(PLIE).criteria[1].is_group and not compile_rules(PLIE).criteria[0].is_group
+
+
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [
+        ({"any": []}, "Groupe n° 1 : le groupe est vide ; il lui faut au moins deux critères, dont un suffira."),
+        ({"any": [RSA]}, "Groupe n° 1 : le groupe n'a qu'un critère ; il lui en faut au moins deux"),
+        ({"any": "rsa"}, "Groupe n° 1 : « any » doit être une liste d'au moins deux critères"),
+        (
+            {"any": [RSA, {"any": [RQTH, LOW_EDUCATION]}]},
+            "Groupe n° 1, critère n° 2 : un groupe ne peut pas contenir un autre groupe",
+        ),
+        (
+            {"any": [RSA, RQTH], "all": []},
+            "Groupe n° 1 : clé inconnue 'all' (clés possibles d'un groupe : any, label).",
+        ),
+        ({"any": [RSA, RQTH], "label": ""}, "Groupe n° 1 : le libellé (label) doit être un texte non vide."),
+        ({"any": [RSA, RQTH], "label": "x" * 201}, "Groupe n° 1 : le libellé (label) ne peut dépasser 200"),
+        (
+            {"any": [{"field": "agee", "op": "gte", "value": 1}, RSA]},
+            'Groupe n° 1, critère n° 1 : champ inconnu "agee".',
+        ),
+        (
+            {"any": [RSA, {"field": "age", "op": ">=", "value": 26}]},
+            'Groupe n° 1, critère n° 2 (Âge) : opérateur inconnu ">=" non applicable à ce champ.',
+        ),
+        (
+            {"any": [RSA, {"field": "age", "op": "gte", "value": "26"}]},
+            "Groupe n° 1, critère n° 2 (Âge, gte) : la valeur doit être un nombre",
+        ),
+    ],
+)
+def test_bad_groups_have_a_french_message_with_the_position(group, expected):
+    messages = validate_rules([group])
+    assert len(messages) == 1
+    assert messages[0].startswith(expected)
+    with pytest.raises(RulesError):
+        compile_rules([group])
+
+
+def test_group_position_is_its_place_in_the_rules():
+    messages = validate_rules([AGE_26, {"any": [RSA, {"field": "sex", "op": "eq", "value": "Z"}]}])
+    assert messages == ['Groupe n° 2, critère n° 2 (Sexe, eq) : valeur inconnue "Z". Valeurs possibles : F, M, X.']
+
+
+group_strategy = st.lists(criterion_strategy(), min_size=2, max_size=4).map(lambda items: {"any": items})
+element_strategy = st.one_of(criterion_strategy(), group_strategy)
+grouped_rules_strategy = st.lists(element_strategy, max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=grouped_rules_strategy)
+def test_generated_grouped_rules_are_valid(rules):
+    assert validate_rules(rules) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=grouped_rules_strategy, facts=facts_strategy)
+def test_group_status_follows_its_criteria(rules, facts):
+    result = evaluate(rules, facts, today=TODAY)
+    statuses = [c.status for c in result.criteria]
+    assert (result.status == "not_eligible") == ("not_met" in statuses)
+    assert (result.status == "eligible") == all(s == "met" for s in statuses)
+    for c in result.criteria:
+        assert bool(c.ask) == (c.status == "unknown")
+        if c.items:
+            inner = [i.status for i in c.items]
+            expected = "met" if "met" in inner else "not_met" if all(s == "not_met" for s in inner) else "unknown"
+            assert c.status == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=grouped_rules_strategy, facts=facts_strategy, satisfied=criterion_strategy(), others=st.data())
+def test_a_group_with_one_satisfied_criterion_is_met(rules, facts, satisfied, others):
+    """A group holding one satisfied criterion plus anything is met, wherever it stands."""
+    if evaluate([satisfied], facts, today=TODAY).status != "eligible":
+        return
+    rest = others.draw(st.lists(criterion_strategy(), min_size=1, max_size=3))
+    position = others.draw(st.integers(0, len(rest)))
+    group = {"any": [*rest[:position], satisfied, *rest[position:]]}
+    result = evaluate([*rules, group], facts, today=TODAY)
+    assert result.criteria[-1].status == "met"
+    assert result.status == evaluate(rules, facts, today=TODAY).status
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=grouped_rules_strategy, facts=facts_strategy)
+def test_missing_data_never_turns_a_yes_into_a_no_with_groups(rules, facts):
+    full = evaluate(rules, facts, today=TODAY)
+    for key in facts:
+        partial = evaluate(rules, {k: v for k, v in facts.items() if k != key}, today=TODAY)
+        if full.status == "eligible":
+            assert partial.status in ("eligible", "undetermined")
+        if full.status == "undetermined":
+            assert partial.status == "undetermined"

@@ -153,3 +153,37 @@ def test_rules_stored_invalid_give_undetermined_with_the_reason(refugee_pathway,
     assert result.status == "undetermined"
     assert 'champ inconnu "taille"' in result.criteria[0].reason
     assert result.missing == ["Signaler le problème au porteur du programme, qui doit corriger ses règles."]
+
+
+# --- groups: consent applies to each of their criteria ---------------------------------------------------
+
+RQTH_OR_RSA = [
+    {
+        "any": [
+            {"field": "has_rqth", "op": "is_true"},
+            {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+        ]
+    }
+]
+
+
+def test_a_group_on_hidden_data_is_undetermined_and_asks_for_consent(referent):
+    pathway = PathwayFactory(person=PersonFactory(has_rqth=True, rsa_status="none"), referent=referent)
+    programme = ProgrammeFactory(eligibility_rules=RQTH_OR_RSA)
+    result = eligibility_for(pathway=pathway, programme=programme, membership=referent)
+    assert result.status == "undetermined"
+    group = result.criteria[0]
+    assert [i.status for i in group.items] == ["unknown", "not_met"]
+    assert "Recueillir le consentement de la personne pour la catégorie « Handicap »" in result.missing[0]
+    consent(pathway, referent, DataCategory.DISABILITY)
+    result = eligibility_for(pathway=pathway, programme=programme, membership=referent)
+    assert result.status == "eligible"
+    assert result.criteria[0].reason.endswith("remplie par « Reconnaissance de travailleur handicapé (RQTH) ».")
+
+
+def test_a_group_met_by_visible_data_needs_no_consent(referent):
+    pathway = PathwayFactory(person=PersonFactory(has_rqth=False, rsa_status="open"), referent=referent)
+    programme = ProgrammeFactory(eligibility_rules=RQTH_OR_RSA)
+    result = eligibility_for(pathway=pathway, programme=programme, membership=referent)
+    assert result.status == "eligible"
+    assert result.missing == []

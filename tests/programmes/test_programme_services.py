@@ -350,3 +350,35 @@ def test_command_refuses_a_non_finite_number(tmp_path, pilote, data, constant):
     with pytest.raises(CommandError, match=f"« {constant} » n'est pas un nombre accepté"):
         call_command("programme_load", str(path), "--owner-siret", pilote.organisation.siret)
     assert not Programme.objects.exists()
+
+
+# --- a group of criteria of which one suffices ------------------------------------------------------------
+
+PLIE_GROUP = {
+    "any": [
+        {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+        {"field": "education_level", "op": "at_most", "value": "3"},
+    ],
+    "label": "Public prioritaire",
+}
+
+
+def test_a_programme_is_declared_with_a_group_and_round_trips(pilote, data):
+    rules = [{"field": "age", "op": "gte", "value": 26}, PLIE_GROUP]
+    programme = programme_declare(membership=pilote, data={**data, "eligibility_rules": rules})
+    programme.refresh_from_db()
+    assert programme.eligibility_rules == rules
+    assert programme_as_data(programme)["eligibility_rules"] == rules
+
+
+def test_a_group_of_one_criterion_is_refused_with_its_position_and_nothing_written(pilote, data):
+    bad = {"any": [PLIE_GROUP["any"][0]]}
+    with pytest.raises(ValidationError) as info:
+        programme_declare(
+            membership=pilote, data={**data, "eligibility_rules": [{"field": "age", "op": "gte", "value": 26}, bad]}
+        )
+    messages = errors_of(info.value)["eligibility_rules"]
+    assert len(messages) == 1
+    assert messages[0].startswith("Groupe n° 2 : le groupe n'a qu'un critère ; il lui en faut au moins deux")
+    assert not Programme.objects.exists()
+    assert not AuditEntry.objects.filter(object_type="programmes.programme").exists()

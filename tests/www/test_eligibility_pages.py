@@ -1,6 +1,7 @@
 """The programme declaration pages and the eligibility pages of a pathway: what they show, bad input
 (French messages, nothing written) and who may open them."""
 
+import datetime
 import json
 
 import pytest
@@ -280,4 +281,72 @@ def test_non_ascii_digits_in_operators_get_a_message(login, pilote, operators):
     html = html_of(response)
     assert response.status_code == 200
     assert shows(html, f"Opérateurs : {operators} n'est ni un identifiant d'organisation ni un SIRET à 14 chiffres.")
+    assert not Programme.objects.exists()
+
+
+# --- groups: one criterion suffices ---------------------------------------------------------------------
+
+PLIE_RULES = [
+    {"field": "age", "op": "gte", "value": 18},
+    {
+        "any": [
+            {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+            {"field": "has_rqth", "op": "is_true"},
+            {"field": "education_level", "op": "at_most", "value": "3"},
+        ],
+        "label": "Public prioritaire",
+    },
+]
+
+
+@pytest.fixture
+def plie(owner):
+    return ProgrammeFactory(owner=owner, code="plie", name="PLIE", eligibility_rules=PLIE_RULES)
+
+
+def test_check_shows_a_met_group_and_each_of_its_criteria(login, membership, plie):
+    person = PersonFactory(birth_date=datetime.date(1980, 1, 1), rsa_status="none", education_level="1")
+    pathway = PathwayFactory(person=person, referent=membership)
+    html = html_of(login(membership).get(reverse("eligibility_check", args=[pathway.pk, plie.code])))
+    assert "Éligible" in html
+    assert shows(html, "une condition suffit parmi les 3 suivantes")
+    assert shows(html, "au moins une condition parmi : RSA : parmi Droits ouverts ou Suspendus")
+    assert shows(html, "— remplie par « Niveau de formation ».")
+    assert html.count(escape("ou (Public prioritaire) :")) == 3
+    assert shows(html, "RSA : Non, attendu parmi Droits ouverts ou Suspendus : condition non remplie.")
+    assert "non consultable" in html  # the RQTH, hidden, does not matter: one criterion suffices
+    assert shows(html, "Niveau de formation : Scolarité primaire ou collège, sans diplôme, au plus Niveau 3")
+
+
+def test_check_of_an_undetermined_group_asks_for_one_of_its_criteria(login, membership, plie):
+    person = PersonFactory(birth_date=datetime.date(1980, 1, 1), rsa_status="none", education_level="5")
+    pathway = PathwayFactory(person=person, referent=membership)
+    html = html_of(login(membership).get(reverse("eligibility_check", args=[pathway.pk, plie.code])))
+    assert "Indéterminé" in html
+    assert shows(html, "« Public prioritaire » (une seule condition suffit) : Recueillir le consentement")
+    assert shows(html, "impossible de conclure sans vérifier « Reconnaissance de travailleur handicapé (RQTH) »")
+
+
+def test_programmes_tab_names_an_unmet_group(login, membership, plie):
+    person = PersonFactory(birth_date=datetime.date(1980, 1, 1), rsa_status="none", education_level="5")
+    pathway = PathwayFactory(person=person, referent=membership)
+    ConsentFactory(person=person, organisation=membership.organisation, category=DataCategory.DISABILITY)
+    html = html_of(login(membership).get(reverse("pathway_programmes", args=[pathway.pk])))
+    assert shows(html, "Non rempli : Public prioritaire")
+
+
+def test_a_pilote_declares_a_group_and_the_programme_page_reads_it(login, pilote):
+    response = login(pilote).post(reverse("programme_declare"), form_data(eligibility_rules=json.dumps(PLIE_RULES)))
+    assert response.status_code == 302
+    assert Programme.objects.get(code="plie-nantes").eligibility_rules == PLIE_RULES
+    html = html_of(login(pilote).get(reverse("programme_detail", args=["plie-nantes"])))
+    assert shows(html, "<strong>Public prioritaire</strong> : au moins une condition parmi")
+    assert shows(html, "ou <strong>Niveau de formation</strong> : au plus Niveau 3 (CAP, BEP)")
+
+
+def test_a_bad_group_gets_its_message_and_nothing_is_written(login, pilote):
+    rules = [{"any": [{"field": "has_rqth", "op": "is_true"}, {"any": []}]}]
+    response = login(pilote).post(reverse("programme_declare"), form_data(eligibility_rules=json.dumps(rules)))
+    assert response.status_code == 200
+    assert shows(html_of(response), "Groupe n° 1, critère n° 2 : un groupe ne peut pas contenir un autre groupe")
     assert not Programme.objects.exists()

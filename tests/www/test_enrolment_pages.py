@@ -292,3 +292,60 @@ def test_a_follow_up_member_gets_no_transition_on_an_enrolment_in_progress(login
     html = html_of(login(referent(enrolment)).get(url("enrolment_detail", enrolment.pk)))
     assert url("enrolment_transition", enrolment.pk, "completed") not in html
     assert "Aucun changement d" in html
+
+
+# --- a group ("au moins une condition parmi") with a sensitive criterion ------------------------------------
+
+
+def group_snapshot() -> dict:
+    """The snapshot a consented proposer took: the group met by the RQTH (a disability datum)."""
+    from parcours.programmes.eligibility import evaluate
+
+    rules = [
+        {"field": "age", "op": "gte", "value": 26},
+        {
+            "any": [
+                {"field": "rsa_status", "op": "in", "value": ["open", "suspended"]},
+                {"field": "has_rqth", "op": "is_true"},
+            ],
+            "label": "Public prioritaire",
+        },
+    ]
+    facts = {"age": 40, "rsa_status": "none", "has_rqth": True}
+    return evaluate(rules, facts, today=datetime.date(2025, 1, 10)).as_dict()
+
+
+@pytest.fixture
+def group_enrolment():
+    return EnrolmentFactory(
+        state=enums.EnrolmentState.IN_PROGRESS,
+        enrolled_on=TODAY - 30 * DAY,
+        entered_on=TODAY - 20 * DAY,
+        eligibility=group_snapshot(),
+        eligibility_status="eligible",
+    )
+
+
+def test_a_group_with_a_hidden_sensitive_criterion_is_hidden_whole(login, group_enrolment):
+    staff = operator_staff(group_enrolment.session)
+    html = html_of(login(staff).get(url("enrolment_detail", group_enrolment.pk)))
+    assert "Public prioritaire" in html and "40 ans" in html
+    assert "remplie par" not in html
+    # The rule (what is expected) is public; the value used is not.
+    assert "<td>" + escape("Reconnaissance de travailleur handicapé (RQTH) : oui") not in html
+    assert escape("RSA : Non") not in html  # the group's other criterion is hidden with it
+    assert html.count("Donnée sensible") == 3  # the group and its two criteria
+    assert escape("non consultable (données non partagées avec votre structure)") in html
+
+
+def test_a_reader_consented_for_the_group_sees_it_and_its_criteria(login, group_enrolment):
+    member = referent(group_enrolment)
+    ConsentFactory(
+        person=group_enrolment.pathway.person, organisation=member.organisation, category=DataCategory.DISABILITY
+    )
+    html = html_of(login(member).get(url("enrolment_detail", group_enrolment.pk)))
+    assert "Donnée sensible" not in html
+    assert escape("remplie par « Reconnaissance de travailleur handicapé (RQTH) »") in html
+    assert "<td>" + escape("Reconnaissance de travailleur handicapé (RQTH) : oui") in html
+    assert escape("ou :") in html
+    assert escape("Non rempli") in html  # the RSA, inside the group

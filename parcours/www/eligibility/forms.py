@@ -117,7 +117,8 @@ class ProgrammeForm(forms.Form):
         widget=JSON_TEXTAREA,
         help_text=_(
             'Une liste de critères, tous requis, par exemple [{"field": "age", "op": "between", "value": [18, 64]}]. '
-            "Les champs et opérateurs possibles sont décrits sous le formulaire."
+            'Un élément peut être un groupe dont un seul critère suffit : {"any": [critère, critère, …], '
+            '"label": "libellé facultatif"}. Les champs et opérateurs possibles sont décrits sous le formulaire.'
         ),
     )
     steps = forms.CharField(

@@ -6,7 +6,8 @@
 - pathway_programmes: the pathway's "Programmes" tab: the person's enrolments, and every open
   programme with the person's eligibility (as the reader may see the data).
 - eligibility_check: for a follow-up member, each criterion with the value used, its status, why
-  and what to ask; then the programme's open sessions, to propose the person."""
+  and what to ask (a group "au moins une condition parmi", then each of its criteria); then the
+  programme's open sessions, to propose the person."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -163,6 +164,14 @@ def pathway_programmes(request, pathway, categories):
     return render(request, "eligibility/pathway_programmes.html", context)
 
 
+def _criterion_row(criterion: rules.CriterionResult) -> dict:
+    return {
+        "criterion": criterion,
+        "badge": CRITERION_BADGES[criterion.status],
+        "status_label": CRITERION_LABELS[criterion.status],
+    }
+
+
 @require_safe
 @pathway_view()
 def eligibility_check(request, pathway, categories, code: str):
@@ -178,9 +187,8 @@ def eligibility_check(request, pathway, categories, code: str):
     )
     criteria = [
         {
-            "criterion": c,
-            "badge": CRITERION_BADGES[c.status],
-            "status_label": CRITERION_LABELS[c.status],
+            **_criterion_row(c),
+            "items": [_criterion_row(item) for item in c.items],
         }
         for c in result.criteria
     ]

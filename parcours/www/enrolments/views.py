@@ -22,7 +22,7 @@ from parcours.people.enums import DataCategory
 from parcours.people.selectors import consented_categories
 from parcours.programmes import access, enums, selectors, services_progress, services_surveys
 from parcours.programmes.models import Enrolment, FollowUpSurvey, ProgrammeStep
-from parcours.programmes.services_enrolment import eligibility_readable
+from parcours.programmes.services_enrolment import eligibility_readable, snapshot_categories
 from parcours.www.forms_flow import paginate, submit_form
 
 from . import forms
@@ -106,25 +106,37 @@ def _moves(request, enrolment: Enrolment) -> list[dict]:
     return rows
 
 
+def _criterion_row(criterion: dict, hidden: bool) -> dict:
+    status = criterion.get("status", "")
+    return {
+        "label": criterion.get("label") or criterion.get("field", ""),
+        "expected": criterion.get("expected_display", ""),
+        "value": criterion.get("value_display", ""),
+        "reason": criterion.get("reason", ""),
+        "status_label": CRITERION_LABELS.get(status, status),
+        "badge": CRITERION_BADGES.get(status, ""),
+        "hidden": hidden,
+        "items": [],
+    }
+
+
 def _criteria(enrolment: Enrolment, categories: frozenset[str]) -> list[dict]:
     """The eligibility snapshot, one row per criterion; the value (and the sentence that tells it)
-    of a criterion on a sensitive category is hidden from a reader the consent does not cover."""
+    of a criterion on a sensitive category is hidden from a reader the consent does not cover. A
+    group ("any") is hidden, with all its criteria, when one of them is: its result would tell."""
     rows = []
     for criterion in (enrolment.eligibility or {}).get("criteria", []):
-        category = criterion.get("category") or ""
-        hidden = bool(category) and category not in categories
-        status = criterion.get("status", "")
-        rows.append(
-            {
-                "label": criterion.get("label") or criterion.get("field", ""),
-                "expected": criterion.get("expected_display", ""),
-                "value": criterion.get("value_display", ""),
-                "reason": criterion.get("reason", ""),
-                "status_label": CRITERION_LABELS.get(status, status),
-                "badge": CRITERION_BADGES.get(status, ""),
-                "hidden": hidden,
-            }
-        )
+        if not isinstance(criterion, dict):
+            continue
+        hidden = not snapshot_categories(criterion) <= categories
+        row = _criterion_row(criterion, hidden)
+        items = criterion.get("items")
+        row["items"] = [
+            _criterion_row(item, hidden)
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+        ]
+        rows.append(row)
     return rows
 
 

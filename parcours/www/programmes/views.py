@@ -22,7 +22,7 @@ from parcours.people.enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES
 from parcours.people.selectors import consent_exists
 from parcours.programmes import access, selectors
 from parcours.programmes import services_enrolment as services
-from parcours.programmes.eligibility import RulesError, compile_rules
+from parcours.programmes.eligibility import CompiledGroup, RulesError, compile_rules
 from parcours.programmes.enums import AbandonReason, EnrolmentState, NotSelectedReason, StepKind, TargetPublic
 from parcours.programmes.models import Programme, Session
 from parcours.www.decorators import pathway_view
@@ -45,13 +45,21 @@ def _label(enum, value: str) -> str:
 
 
 def rules_in_french(programme: Programme) -> tuple[list[dict], list[str]]:
-    """The programme's criteria as (label, expected) rows, or the rules' errors when they are
-    invalid (shown to the reader rather than failing the page)."""
+    """The programme's criteria as (label, expected, items) rows, or the rules' errors when they are
+    invalid (shown to the reader rather than failing the page). A group ("au moins une condition
+    parmi") is one row whose items are its criteria."""
     try:
         compiled = compile_rules(programme.eligibility_rules or [])
     except RulesError as exc:
         return [], list(exc.messages)
-    return [{"label": c.field.label, "expected": c.expected_display} for c in compiled.criteria], []
+    rows = []
+    for c in compiled.criteria:
+        if isinstance(c, CompiledGroup):
+            items = [{"label": i.field.label, "expected": i.expected_display} for i in c.items]
+            rows.append({"label": c.label, "expected": "", "items": items})
+        else:
+            rows.append({"label": c.field.label, "expected": c.expected_display, "items": []})
+    return rows, []
 
 
 # --- the catalogue ---------------------------------------------------------------------------------
