@@ -77,3 +77,34 @@ def browser_login(page):
         return page
 
     return _login
+
+
+@pytest.fixture
+def amina_pathway(counsellor):
+    """Amina Rahimi, living in Rezé, Dari and Pashto speaker, with a priority French need; followed by
+    the `counsellor` fixture of the test module (directory and referral journeys)."""
+    from django.utils import timezone
+
+    from parcours.diagnostics.models import Diagnostic, ThemeAssessment
+    from parcours.territories.models import Commune
+    from tests.directory.factories import REZE
+    from tests.factories import CommuneFactory, PathwayFactory, PersonFactory
+
+    reze = Commune.objects.create(
+        insee_code="44143",
+        name="Rezé",
+        departement=CommuneFactory().departement,
+        postcodes=["44400"],
+        latitude=REZE[2],
+        longitude=REZE[3],
+    )
+    person = PersonFactory(first_name="Amina", last_name="Rahimi", commune=reze, languages=["prs", "ps"])
+    diagnostic = Diagnostic.objects.create(
+        person=person,
+        version=1,
+        recorded_at=timezone.now(),
+        recorded_by=counsellor.user,
+        organisation=counsellor.organisation,
+    )
+    ThemeAssessment.objects.create(diagnostic=diagnostic, theme="maitrise_langue", need="priority")
+    return PathwayFactory(person=person, referent=counsellor)

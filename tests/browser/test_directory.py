@@ -4,12 +4,9 @@ checked by axe-core."""
 import re
 
 import pytest
-from django.utils import timezone
 
-from parcours.diagnostics.models import Diagnostic, ThemeAssessment
-from parcours.territories.models import Commune
 from tests.directory.factories import ANGERS, REZE, ServiceFactory
-from tests.factories import CommuneFactory, MembershipFactory, OrganisationFactory, PathwayFactory, PersonFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 
 
 @pytest.fixture
@@ -19,28 +16,6 @@ def counsellor(db):
         user__last_name="Martin",
         organisation=OrganisationFactory(name="France Travail Nantes"),
     )
-
-
-@pytest.fixture
-def amina_pathway(counsellor):
-    reze = Commune.objects.create(
-        insee_code="44143",
-        name="Rezé",
-        departement=CommuneFactory().departement,
-        postcodes=["44400"],
-        latitude=REZE[2],
-        longitude=REZE[3],
-    )
-    person = PersonFactory(first_name="Amina", last_name="Rahimi", commune=reze, languages=["prs", "ps"])
-    diagnostic = Diagnostic.objects.create(
-        person=person,
-        version=1,
-        recorded_at=timezone.now(),
-        recorded_by=counsellor.user,
-        organisation=counsellor.organisation,
-    )
-    ThemeAssessment.objects.create(diagnostic=diagnostic, theme="maitrise_langue", need="priority")
-    return PathwayFactory(person=person, referent=counsellor)
 
 
 def test_find_a_service_from_a_pathway(page, axe_check, browser_login, counsellor, amina_pathway):

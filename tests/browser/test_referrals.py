@@ -8,16 +8,14 @@ import re
 import pytest
 from django.utils import timezone
 
-from parcours.diagnostics.models import Diagnostic, ThemeAssessment
 from parcours.organisations.enums import OrganisationKind
 from parcours.pathways.breaks import scan_breaks
 from parcours.pathways.enums import BreakKind
 from parcours.pathways.models import Pathway, PathwayAlert
 from parcours.referrals.enums import ReferralOutcome, ReferralStatus
 from parcours.referrals.models import Referral
-from parcours.territories.models import Commune
 from tests.directory.factories import REZE, ServiceFactory
-from tests.factories import CommuneFactory, MembershipFactory, OrganisationFactory, PathwayFactory, PersonFactory
+from tests.factories import MembershipFactory, OrganisationFactory
 
 SERVICE_NAME = "Français langue étrangère — Rezé"
 ASSOCIATION_NAME = "Langues et Savoirs Rezé"
@@ -36,28 +34,6 @@ def counsellor(db):
 def association_pro(db):
     association = OrganisationFactory(kind=OrganisationKind.ASSOCIATION, name=ASSOCIATION_NAME)
     return MembershipFactory(user__first_name="Inès", user__last_name="Bouvier", organisation=association)
-
-
-@pytest.fixture
-def amina_pathway(counsellor):
-    reze = Commune.objects.create(
-        insee_code="44143",
-        name="Rezé",
-        departement=CommuneFactory().departement,
-        postcodes=["44400"],
-        latitude=REZE[2],
-        longitude=REZE[3],
-    )
-    person = PersonFactory(first_name="Amina", last_name="Rahimi", commune=reze, languages=["prs", "ps"])
-    diagnostic = Diagnostic.objects.create(
-        person=person,
-        version=1,
-        recorded_at=timezone.now(),
-        recorded_by=counsellor.user,
-        organisation=counsellor.organisation,
-    )
-    ThemeAssessment.objects.create(diagnostic=diagnostic, theme="maitrise_langue", need="priority")
-    return PathwayFactory(person=person, referent=counsellor)
 
 
 def _log_out(page):
