@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "parcours.referrals",
     "parcours.notifications",
     "parcours.programmes",
+    "parcours.matching",
     "parcours.api",
     "parcours.audit",
     "parcours.demo",

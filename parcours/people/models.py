@@ -9,7 +9,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from parcours.occupations.models import RomeJob
+from parcours.occupations.models import Appellation, RomeJob
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Organisation
 from parcours.territories.models import Commune
@@ -256,6 +256,10 @@ class ForeignQualification(models.Model):
 class WorkExperience(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="experiences")
     rome = models.ForeignKey(RomeJob, on_delete=models.PROTECT, related_name="+", verbose_name=_("métier (ROME)"))
+    # The job title the person held; `rome` is its sheet. Older rows recorded only the sheet.
+    appellation = models.ForeignKey(
+        Appellation, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("appellation")
+    )
     years = models.DecimalField(
         _("durée (années)"), max_digits=4, decimal_places=1, validators=[MinValueValidator(0), MaxValueValidator(60)]
     )
@@ -264,6 +268,30 @@ class WorkExperience(models.Model):
     class Meta:
         verbose_name = _("expérience professionnelle")
         ordering = ["-years"]
+
+
+class JobWishKind(models.TextChoices):
+    WISH = "wish", _("Souhait de la personne")
+    TARGET = "target", _("Métier visé (projet validé)")
+
+
+class JobWish(models.Model):
+    """A job the person wishes to do, or a target job agreed in the pathway, as a ROME appellation."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="job_wishes")
+    appellation = models.ForeignKey(
+        Appellation, on_delete=models.PROTECT, related_name="+", verbose_name=_("appellation")
+    )
+    kind = models.CharField(_("nature"), max_length=8, choices=JobWishKind.choices, default=JobWishKind.WISH)
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("métier souhaité ou visé")
+        ordering = ["kind", "added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "appellation", "kind"], name="job_wish_unique"),
+        ]
 
 
 class Consent(models.Model):

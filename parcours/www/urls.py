@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("parcours.www.indicators.urls")),
     path("", include("parcours.www.calls.urls")),
     path("", include("parcours.www.programmes.urls")),
+    path("", include("parcours.www.occupations.urls")),
+    path("", include("parcours.www.recommendations.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.pathways.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.diagnostics.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.plans.urls")),
