@@ -9,7 +9,7 @@ export PGPORT ?= 54329
 TEST_DATABASE_URL ?= postgres://parcours@127.0.0.1:$(PGPORT)/parcours
 DEMO_ENV := DJANGO_SETTINGS_MODULE=config.settings.dev
 
-.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals bench-programmes pg-start pg-stop clean
+.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals bench-programmes bench-recommend pg-start pg-stop clean
 
 install: $(STAMP)
 $(STAMP): requirements/base.txt requirements/test.txt
@@ -67,7 +67,7 @@ test: install
 	  $(MAKE) --no-print-directory smoke && \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --create-db -q -m browser
 
-bench: bench-pathways bench-directory bench-referrals bench-programmes
+bench: bench-pathways bench-directory bench-referrals bench-programmes bench-recommend
 
 bench-pathways: install
 	@scripts/pg.sh start
@@ -92,3 +92,8 @@ bench-programmes: install
 	@scripts/pg.sh start
 	@trap 'scripts/pg.sh stop' EXIT; \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/bench_programmes.py $(BENCH_ARGS)
+
+bench-recommend: install
+	@scripts/pg.sh start
+	@trap 'scripts/pg.sh stop' EXIT; \
+	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/bench_recommend.py $(BENCH_ARGS)

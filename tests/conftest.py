@@ -35,3 +35,12 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def theme_mapping(db):
+    """The default theme → thématique mapping. The seeding migration writes it, but a transactional
+    test empties every table when it ends, so tests that read the mapping ask for it."""
+    from parcours.matching.defaults import seed_theme_thematiques
+
+    seed_theme_thematiques()

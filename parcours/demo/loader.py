@@ -78,10 +78,22 @@ def validate_persons(persons: int) -> None:
         )
 
 
+def _reference_models() -> set[type[models.Model]]:
+    """What a reset keeps: territories, the nomenclature, the whole occupations referential (ROME
+    releases, tension) and the editable theme → thématique mapping."""
+    return {
+        Departement,
+        Commune,
+        Situation,
+        *apps.get_app_config("occupations").get_models(),
+        apps.get_model("matching", "ThemeThematique"),
+    }
+
+
 def _wipe_models() -> list[type[models.Model]]:
     """The generated models plus every model that refers to them (directly or not), so that a
     reset leaves no dangling row whatever other apps add later. Reference data stays."""
-    keep = {Departement, Commune, RomeJob, Situation}
+    keep = _reference_models()
     wipe = set(MODELS) | {Organisation, Membership, TerritoryGrant, User, DemoLoad}
     all_models = [m for m in apps.get_models(include_auto_created=True) if m not in keep]
     changed = True
@@ -103,13 +115,24 @@ def demo_reset() -> int:
     """Erase the demo: people, histories, audit log, organisations and accounts. Reference data
     (départements, communes, ROME, nomenclature) stays. Returns the number of tables emptied."""
     targets = _wipe_models()
+    wiped = set(targets)
     with transaction.atomic(), connection.cursor() as cursor:
+        # Reference rows keep no link to a wiped row (who imported a release, who edited a level).
+        for model in _reference_models():
+            for field in model._meta.concrete_fields:
+                if field.is_relation and field.related_model in wiped:
+                    model.objects.exclude(**{f"{field.name}__isnull": True}).update(**{field.name: None})
         if connection.vendor == "postgresql":
-            names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in targets)
+            # TRUNCATE … CASCADE empties every table with a foreign key to a truncated one, whatever
+            # its rows: the accounts table, which reference tables point to, is emptied by DELETE.
+            truncated = [m for m in targets if m is not User]
+            names = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in truncated)
             # Rows written earlier in this same transaction leave deferred foreign-key checks
             # pending, which TRUNCATE refuses: run them now, then defer again as Django expects.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(User._meta.db_table)}")
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [User._meta.db_table])
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             # Delete referencing tables first: repeat until every table is empty (a few rounds).

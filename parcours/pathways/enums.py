@@ -94,6 +94,7 @@ class EventKind(models.TextChoices):
     SURVEY_RECORDED = "survey_recorded", _("Programme : enquête de suivi")
     VAE_UPDATED = "vae_updated", _("Parcours VAE mis à jour")
     PROJECT_JOINED = "project_joined", _("Participation à un projet financé")
+    RECOMMENDATION_DECIDED = "recommendation_decided", _("Piste retenue, écartée ou réaffichée")
 
 
 class ActionKind(models.TextChoices):

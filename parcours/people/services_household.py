@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
-from parcours.occupations.models import RomeJob
+from parcours.occupations.models import Appellation, RomeJob
 from parcours.organisations.models import Membership
 
 from .models import Child, ForeignQualification, Person, WorkExperience
@@ -156,18 +156,35 @@ def qualification_remove(*, pathway, qualification_id: int, membership: Membersh
 def experience_add(
     *,
     pathway,
-    rome_code: str,
     years: Decimal,
     country: str,
     membership: Membership,
     acting_user,
+    appellation_code: int | None = None,
+    rome_code: str = "",
 ) -> WorkExperience:
+    """Record a job the person held: as an appellation of the current ROME release (its sheet is
+    recorded with it), or, for older callers, as a sheet code only."""
     _check_writer(pathway=pathway, membership=membership)
     person = _person_of(pathway)
-    rome = RomeJob.objects.filter(code=rome_code.strip().upper()).first()
-    if rome is None:
-        raise ValidationError({"rome_code": _("Code ROME inconnu.")})
-    experience = WorkExperience(person=person, rome=rome, years=years, country=country.strip().upper())
+    appellation = None
+    if appellation_code is not None:
+        appellation = Appellation.objects.select_related("rome").filter(code=appellation_code, in_release=True).first()
+        if appellation is None:
+            raise ValidationError(
+                {"appellation": _("Appellation inconnue : recherchez le métier puis choisissez-le dans la liste.")}
+            )
+        rome = appellation.rome
+    elif rome_code.strip():
+        found = RomeJob.objects.filter(code=rome_code.strip().upper()).first()
+        if found is None:
+            raise ValidationError({"rome_code": _("Code ROME inconnu.")})
+        rome = found
+    else:
+        raise ValidationError({"appellation": _("Recherchez le métier exercé puis choisissez-le dans la liste.")})
+    experience = WorkExperience(
+        person=person, rome=rome, appellation=appellation, years=years, country=country.strip().upper()
+    )
     experience.full_clean()
     experience.save()
     _record(

@@ -122,15 +122,17 @@ def test_reference_load_is_idempotent(db):
     assert (VaeRoute.objects.count(), TargetCertification.objects.count(), CompetenceBloc.objects.count()) == counts
 
 
-def test_reference_rome_codes_exist_in_the_rome_subset():
+def test_reference_rome_codes_exist_in_the_rome_demo_subset():
     import csv
     import json
 
     from parcours.programmes.services_vae import REFERENCE_PATH
 
-    subset = REFERENCE_PATH.parents[2] / "occupations" / "data" / "rome_subset.csv"
+    subset = (
+        REFERENCE_PATH.parents[2] / "occupations" / "data" / "rome-demo" / "unix_referentiel_code_rome_v460_utf8.csv"
+    )
     with subset.open(encoding="utf-8") as handle:
-        known = {row["code"] for row in csv.DictReader(handle)}
+        known = {row["code_rome"] for row in csv.DictReader(handle)}
     data = json.loads(REFERENCE_PATH.read_text(encoding="utf-8"))
     used = {code for cert in data["certifications"] for code in cert["rome_codes"]}
     assert used and used <= known

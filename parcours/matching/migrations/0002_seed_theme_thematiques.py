@@ -5,18 +5,9 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from parcours.directory.mapping import THEME_THEMATIQUES
+    from parcours.matching.defaults import seed_theme_thematiques
 
-    model = apps.get_model("matching", "ThemeThematique")
-    existing = set(model.objects.values_list("theme", "thematique"))
-    model.objects.bulk_create(
-        [
-            model(theme=str(theme), thematique=code)
-            for theme, codes in THEME_THEMATIQUES.items()
-            for code in codes
-            if (str(theme), code) not in existing
-        ]
-    )
+    seed_theme_thematiques(apps.get_model("matching", "ThemeThematique"))
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from parcours.occupations.models import RomeJob
 from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership, Organisation
 from parcours.pathways.enums import EventKind
@@ -21,6 +20,7 @@ from parcours.people.enums import (
 from parcours.people.models import ForeignQualification, Person, validate_not_future
 from parcours.territories.models import Commune
 from parcours.www.fields import CountryCodeField, LanguagesField
+from parcours.www.occupations.forms import appellation_field
 from parcours.www.widgets import DATE_WIDGET
 
 
@@ -172,8 +172,11 @@ class QualificationForm(forms.Form):
 
 
 class ExperienceForm(forms.Form):
-    rome_code = forms.CharField(
-        label=_("Code ROME du métier"), max_length=5, help_text=_("Une lettre et quatre chiffres (ex. J1501).")
+    """A job the person held, chosen as an appellation among the results of a search (picker.py)."""
+
+    appellation_code = appellation_field(
+        label=_("Métier exercé (appellation)"),
+        required_message=_("Recherchez le métier exercé puis choisissez-le dans la liste."),
     )
     years = forms.DecimalField(
         label=_("Durée (années)"),
@@ -182,12 +185,6 @@ class ExperienceForm(forms.Form):
         validators=[MinValueValidator(0), MaxValueValidator(60)],
     )
     country = CountryCodeField(label=_("Pays"), required=False, help_text=_("Code pays ISO à deux lettres (ex. FR)."))
-
-    def clean_rome_code(self):
-        code = self.cleaned_data["rome_code"].strip().upper()
-        if not RomeJob.objects.filter(code=code).exists():
-            raise ValidationError(_("Code ROME inconnu."))
-        return code
 
 
 class MembershipChoiceField(forms.ModelChoiceField):

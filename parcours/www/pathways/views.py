@@ -49,12 +49,14 @@ from parcours.pathways.selectors import (
 )
 from parcours.people import services_household
 from parcours.people.enums import SENSITIVE_CATEGORIES, DataCategory
-from parcours.people.models import Child, ForeignQualification, WorkExperience
+from parcours.people.models import Child, ForeignQualification, JobWish, WorkExperience
 from parcours.people.selectors import consent_ledger
 from parcours.people.services import consent_record, person_update
 from parcours.www.alerts.presenters import alert_row
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import add_service_errors, paginate, submit_form
+from parcours.www.occupations.forms import JobWishForm
+from parcours.www.occupations.picker import appellation_picker
 from parcours.www.orientation.views import orientation_page
 from parcours.www.pathway_context import pathway_context, require_can_manage_group
 
@@ -72,8 +74,9 @@ def _age_label(birth_date: datetime.date, today: datetime.date) -> str:
     return _("%(n)d ans") % {"n": months // 12}
 
 
-def _household(person) -> dict:
-    """Children (with their age), qualifications abroad and work experience of the person."""
+def _household(person, *, with_wishes: bool = True) -> dict:
+    """Children (with their age), qualifications abroad, work experience, job wishes and target jobs
+    of the person (all in the situation category)."""
     today = timezone.localdate()
     children = list(Child.objects.filter(person=person).order_by("birth_date", "id"))
     for child in children:
@@ -82,8 +85,14 @@ def _household(person) -> dict:
         "children": children,
         "qualifications": list(ForeignQualification.objects.filter(person=person).order_by("-year", "id")),
         "experiences": list(
-            WorkExperience.objects.filter(person=person).select_related("rome").order_by("-years", "id")
+            WorkExperience.objects.filter(person=person).select_related("rome", "appellation").order_by("-years", "id")
         ),
+        # The target jobs agreed in the pathway first ("target" < "wish"), then the person's wishes.
+        "wishes": list(
+            JobWish.objects.filter(person=person).select_related("appellation__rome").order_by("kind", "added_at", "id")
+        )
+        if with_wishes
+        else [],
     }
 
 
@@ -121,11 +130,13 @@ def summary(request, pathway, categories):
             goals_count=Coalesce(Subquery(goals_count, output_field=IntegerField()), Value(0)),
             latest_diagnostic_at=Subquery(latest_diagnostic),
             has_open_alerts=Exists(open_alerts_of_pathway(pathway=OuterRef("pk")).values("pk")),
+            has_job_wishes=Exists(JobWish.objects.filter(person_id=OuterRef("person_id"))),
         )
-        .values("goals_count", "latest_diagnostic_at", "has_open_alerts")
+        .values("goals_count", "latest_diagnostic_at", "has_open_alerts", "has_job_wishes")
         .get()
     )
-    context.update(_household(person))
+    # The wishes are loaded only when there is one (like the alerts below).
+    context.update(_household(person, with_wishes=counters["has_job_wishes"]))
     context.update(
         {
             "goals_count": counters["goals_count"],
@@ -178,12 +189,21 @@ def _render_section(request, pathway, categories, section, spec, *, form=None, s
     context.update({"section": section, "spec": spec, "form": form})
     if section == "situation":
         context.update(_household(pathway.person))
+        experience_form = extra_forms.get("experience_form") or forms.ExperienceForm(prefix="experience")
+        wish_form = extra_forms.get("wish_form") or JobWishForm(prefix="wish")
         context.update(
             {
                 "child_form": extra_forms.get("child_form") or forms.ChildForm(prefix="child"),
                 "qualification_form": extra_forms.get("qualification_form")
                 or forms.QualificationForm(prefix="qualification"),
-                "experience_form": extra_forms.get("experience_form") or forms.ExperienceForm(prefix="experience"),
+                "experience_form": experience_form,
+                "experience_picker": appellation_picker(
+                    request, prefix="experience", form=experience_form, label=_("Rechercher le métier exercé")
+                ),
+                "wish_form": wish_form,
+                "wish_picker": appellation_picker(
+                    request, prefix="wish", form=wish_form, label=_("Rechercher le métier souhaité ou visé")
+                ),
             }
         )
     return render(request, "pathways/person_edit.html", context, status=status)
@@ -211,7 +231,9 @@ def person_edit(request, pathway, categories, section):
     return done or _render_section(request, pathway, categories, section, spec, form=form, status=status)
 
 
-def _household_add(request, pathway, categories, *, form_class, prefix, service, message):
+def _household_add(request, pathway, categories, *, form_class, prefix, service, message, aliases=None, anchor=""):
+    """Add a row to the situation section (child, qualification, experience, job wish); the page is
+    shown again with the form's errors, or the reader goes back to the section (at `anchor`)."""
     spec = _require_editable_section(request, pathway, categories, "situation")
     form = form_class(request.POST, prefix=prefix)
     done, status = submit_form(
@@ -219,14 +241,15 @@ def _household_add(request, pathway, categories, *, form_class, prefix, service,
         form,
         lambda data: service(pathway=pathway, membership=request.membership, acting_user=request.user, **data),
         success=message,
-        next_url=reverse("pathway_person_edit", args=[pathway.pk, "situation"]),
+        next_url=reverse("pathway_person_edit", args=[pathway.pk, "situation"]) + (f"#{anchor}" if anchor else ""),
+        aliases=aliases,
     )
     return done or _render_section(
         request, pathway, categories, "situation", spec, status=status, **{f"{prefix}_form": form}
     )
 
 
-def _household_remove(request, pathway, categories, *, service, item_id, key, message):
+def _household_remove(request, pathway, categories, *, service, item_id, key, message, anchor=""):
     _require_editable_section(request, pathway, categories, "situation")
     try:
         service(pathway=pathway, membership=request.membership, acting_user=request.user, **{key: item_id})
@@ -234,7 +257,7 @@ def _household_remove(request, pathway, categories, *, service, item_id, key, me
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, message)
-    return redirect("pathway_person_edit", pathway.pk, "situation")
+    return redirect(reverse("pathway_person_edit", args=[pathway.pk, "situation"]) + (f"#{anchor}" if anchor else ""))
 
 
 @require_POST
@@ -304,6 +327,8 @@ def experience_add(request, pathway, categories):
         prefix="experience",
         service=services_household.experience_add,
         message=_("Expérience professionnelle ajoutée."),
+        aliases={"appellation": "appellation_code", "rome_code": "appellation_code"},
+        anchor="experiences-title",
     )
 
 
@@ -318,6 +343,7 @@ def experience_remove(request, pathway, categories, item_id):
         item_id=item_id,
         key="experience_id",
         message=_("Expérience professionnelle retirée de la fiche."),
+        anchor="experiences-title",
     )
 
 

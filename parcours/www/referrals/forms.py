@@ -76,6 +76,9 @@ class ReferralCreateForm(forms.Form):
         label=_("La personne accepte que le ou la professionnel·le qui l'accueille rejoigne son groupe de suivi"),
         required=False,
     )
+    # "<score>:<rank>" of the proposal the referral comes from (the pathway's "Pistes" tab): the
+    # referral then records the proposal as retained. Malformed or absent: no decision recorded.
+    reco = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, themes: list, goals, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +24,8 @@ from parcours.diagnostics.enums import NeedLevel
 from parcours.diagnostics.selectors import diagnostics_for
 from parcours.directory.models import Service, ServiceStatus
 from parcours.directory.selectors import visible_service
+from parcours.matching.enums import RecommendationKind
+from parcours.matching.services import feedback_accept
 from parcours.notifications.services import preference_of, preference_set
 from parcours.organisations.enums import ACCOMPANYING_ROLES
 from parcours.pathways.enums import GoalStatus
@@ -38,6 +41,7 @@ from parcours.www.decorators import pathway_view
 from parcours.www.diagnostics.forms import visible_themes
 from parcours.www.forms_flow import add_service_errors, paginate, refusal_message, submit_form
 from parcours.www.pathway_context import pathway_context, require_can_edit
+from parcours.www.recommendations.forms import parse_reco
 
 from . import forms
 
@@ -161,6 +165,30 @@ def _category_rows(*, form, sendable: dict[str, bool], readable: frozenset[str],
     return rows
 
 
+def _record_proposal_retained(request, *, pathway, service: Service, referral: Referral, reco: str) -> None:
+    """A referral sent from a service proposal ("Orienter vers ce service" on the "Pistes" tab) records
+    the proposal as retained, in the referral's transaction. Without a well-formed `reco`, nothing;
+    a decision that cannot be recorded never blocks the referral (its savepoint is rolled back)."""
+    parsed = parse_reco(reco)
+    if parsed is None:
+        return
+    score, rank = parsed
+    try:
+        feedback_accept(
+            pathway=pathway,
+            kind=RecommendationKind.SERVICE,
+            key=str(service.pk),
+            label=service.nom,
+            score=score,
+            rank=rank,
+            referral=referral,
+            membership=request.membership,
+            acting_user=request.user,
+        )
+    except (ValidationError, PermissionDenied):
+        pass
+
+
 @pathway_view()
 def referral_create(request, pathway, categories):
     context = pathway_context(request, pathway, categories, tab="referrals", title=_("Nouvelle prescription"))
@@ -177,7 +205,7 @@ def referral_create(request, pathway, categories):
         .filter(status=GoalStatus.IN_PROGRESS)
         .order_by("theme", "id")
     )
-    initial = {"service": service.pk, "theme": request.GET.get("theme", "")}
+    initial = {"service": service.pk, "theme": request.GET.get("theme", ""), "reco": request.GET.get("reco", "")[:40]}
     if request.method == "POST":
         form = forms.ReferralCreateForm(request.POST, themes=themes, goals=goals)
     else:
@@ -190,8 +218,8 @@ def referral_create(request, pathway, categories):
     created: list[Referral] = []
 
     def save(data):
-        created.append(
-            referral_services.referral_create(
+        with transaction.atomic():
+            referral = referral_services.referral_create(
                 pathway=pathway,
                 service=service,
                 theme=data["theme"] or "",
@@ -203,7 +231,8 @@ def referral_create(request, pathway, categories):
                 membership=request.membership,
                 acting_user=request.user,
             )
-        )
+            _record_proposal_retained(request, pathway=pathway, service=service, referral=referral, reco=data["reco"])
+        created.append(referral)
 
     done, status = submit_form(
         request,

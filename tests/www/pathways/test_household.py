@@ -62,26 +62,6 @@ def test_child_of_another_person_cannot_be_removed(login, membership, pathway):
 
 
 @pytest.mark.django_db
-def test_experience_added_with_a_known_rome_code(login, membership, pathway):
-    RomeJobFactory(code="F1703", label="Maçonnerie")
-    data = {"experience-rome_code": "f1703", "experience-years": "4.5", "experience-country": "sy"}
-    response = _post(login(membership), pathway, "pathway_experience_add", data)
-    assert response.status_code == 302
-    experience = WorkExperience.objects.get(person=pathway.person)
-    assert experience.rome_id == "F1703"
-    assert experience.country == "SY"
-
-
-@pytest.mark.django_db
-def test_unknown_rome_code_is_refused_and_nothing_written(login, membership, pathway):
-    data = {"experience-rome_code": "Z9999", "experience-years": "2", "experience-country": ""}
-    response = _post(login(membership), pathway, "pathway_experience_add", data)
-    assert response.status_code == 200
-    assert "Code ROME inconnu." in html_of(response)
-    assert not WorkExperience.objects.exists()
-
-
-@pytest.mark.django_db
 def test_experience_removed(login, membership, pathway):
     experience = WorkExperience.objects.create(person=pathway.person, rome=RomeJobFactory(), years=2)
     response = _post(login(membership), pathway, "pathway_experience_remove", {}, experience.pk)

@@ -1,5 +1,5 @@
 """Load every reference dataset the platform needs (idempotent): régions, départements, the communes
-of the demo département and their EPCI, the ROME subset, the diagnostic nomenclature, the VAE routes and target certifications."""
+of the demo département and their EPCI, the ROME 4.0 demo subset (and its recruitment tensions), the diagnostic nomenclature, the VAE routes and target certifications."""
 
 import csv
 from pathlib import Path
@@ -9,7 +9,10 @@ from django.db import transaction
 
 from parcours.diagnostics.enums import Theme
 from parcours.diagnostics.models import Situation
-from parcours.occupations.models import RomeJob
+from parcours.matching.defaults import seed_theme_thematiques
+from parcours.occupations.models import TensionImport
+from parcours.occupations.rome_import import ReleaseError, current_release, import_release, release_version
+from parcours.occupations.tension_import import import_tension_file
 from parcours.territories.importers import import_epci, import_regions, parse_epci, read_lines
 from parcours.territories.models import Commune, Departement
 
@@ -26,7 +29,7 @@ def read_csv(path: Path) -> list[dict]:
 class Command(BaseCommand):
     help = (
         "Charge les référentiels (régions, départements, communes et EPCI du département de démonstration, "
-        "sous-ensemble ROME, nomenclature du diagnostic, voies et certifications VAE)."
+        "sous-ensemble ROME 4.0 de démonstration et tensions de recrutement, nomenclature du diagnostic, voies et certifications VAE)."
     )
 
     @transaction.atomic
@@ -61,11 +64,7 @@ class Command(BaseCommand):
             raise CommandError("Fichier des EPCI de démonstration invalide : " + " ".join(errors))
         import_epci(memberships)
         epcis = len({row["epci"] for row in memberships.values() if row["epci"]})
-        rome = read_csv(ROOT / "occupations" / "data" / "rome_subset.csv")
-        for row in rome:
-            RomeJob.objects.update_or_create(
-                code=row["code"], defaults={"label": row["label"], "is_regulated": row["regulated"] == "1"}
-            )
+        rome = self.load_rome()
         situations = read_csv(ROOT / "diagnostics" / "data" / "situations.csv")
         for position, row in enumerate(situations):
             if row["theme"] not in Theme.values:
@@ -78,7 +77,29 @@ class Command(BaseCommand):
         from parcours.programmes.services_vae import vae_reference_load
 
         vae_reference_load()
+        # The theme → thématique mapping of the recommendations, when nobody has any row yet.
+        seed_theme_thematiques(only_if_empty=True)
         self.stdout.write(
             f"Référentiels chargés : {regions} régions, {len(deps)} départements, {len(communes)} communes, {epcis} EPCI, "
-            f"{len(rome)} fiches ROME, {len(situations)} situations."
+            f"{rome} fiches ROME, {len(situations)} situations."
         )
+
+    def load_rome(self) -> int:
+        """The demo subset of the ROME 4.0 release (same files as France Travail's release), then the
+        demo recruitment tensions. Quick when already done: the subset is imported only when no
+        release is in service or when the one in service is an older demo subset; a release
+        imported from France Travail's files (`manage.py rome_import`) is never replaced by it."""
+        directory = ROOT / "occupations" / "data" / "rome-demo"
+        current = current_release()
+        imported = False
+        if current is None or (
+            Path(current.source).name == directory.name and current.version != release_version(directory)
+        ):
+            try:
+                current = import_release(directory)
+            except ReleaseError as exc:
+                raise CommandError("Sous-ensemble ROME de démonstration refusé :\n" + "\n".join(exc.messages)) from None
+            imported = True
+        if imported or not TensionImport.objects.filter(is_current=True).exists():
+            import_tension_file(ROOT / "occupations" / "data" / "tension_demo.csv")
+        return current.counts.get("sheets", 0)
