@@ -83,8 +83,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def load_people(args) -> None:
-    """The demo territory (people with diagnostics, experiences and wishes as appellations, the
-    programmes and their sessions), without its own offer: the offer is the 100,000 services."""
+    """The demo territory: people with diagnostics, experiences and wishes as appellations, the
+    territory's offer, programmes and sessions."""
     from parcours.demo.loader import demo_load
     from parcours.demo.models import DemoLoad
 
@@ -93,7 +93,8 @@ def load_people(args) -> None:
         info(f"démo déjà chargée ({previous.persons} personnes)")
         return
     started = time.perf_counter()
-    demo_load(persons=args.persons, seed=args.seed, reset=previous is not None, with_offer=False)
+    # With the territory's own offer, its programmes and sessions; the national offer comes next.
+    demo_load(persons=args.persons, seed=args.seed, reset=previous is not None, with_offer=True)
     info(f"démo de {args.persons} personnes chargée en {time.perf_counter() - started:.1f} s")
 
 

@@ -43,6 +43,9 @@ class RecommendationFeedback(models.Model):
     kind = models.CharField(_("nature"), max_length=16, choices=RecommendationKind.choices)
     key = models.CharField(_("proposition"), max_length=64)
     label = models.CharField(_("intitulé"), max_length=255)
+    # For a service: the diagnostic theme it answered (a health-themed decision is shown only to
+    # readers whose consent covers health).
+    theme = models.CharField(_("thème du diagnostic"), max_length=32, choices=Theme.choices, blank=True)
     decision = models.CharField(_("décision"), max_length=16, choices=FeedbackDecision.choices)
     reason = models.CharField(_("motif"), max_length=32, choices=DismissReason.choices, blank=True)
     note = models.TextField(_("précision"), max_length=NOTE_MAX_LENGTH, blank=True)

@@ -55,6 +55,16 @@ KM_PER_MINUTE = 0.5
 KM_PER_MINUTE_VEHICLE = 0.8
 # How many services are read before ranking (the nearest ones, priority needs first).
 SERVICE_CANDIDATES = 60
+SERVICE_TEXTS = (
+    "description",
+    "facets",
+    "frais_precisions",
+    "publics_precisions",
+    "conditions_acces",
+    "mobilisation_precisions",
+    "horaires_accueil",
+    "next_sessions",
+)
 # How many open sessions are read at most (those around the person when the commune is known).
 SESSION_CANDIDATES = 300
 YOUNG_AGE = 26
@@ -293,22 +303,44 @@ def _service_inputs(
     candidates: list[scoring.ServiceCandidate] = []
     if thematiques:
         priority = sorted({code for need in needs if need.need == NeedLevel.PRIORITY for code in need.thematiques})
-        qs = search_queryset(criteria)
-        if excluded:
-            qs = qs.exclude(pk__in=[int(key) for key in excluded if key.isdigit()])
-        if priority:
-            first = Q()
-            for code in priority:
-                first |= Q(facets__contains=f" th:{code} ")
-            qs = qs.order_by(
-                Case(When(first, then=Value(0)), default=Value(1), output_field=IntegerField()),
-                F("distance_km").asc(nulls_last=True),
-                "nom",
-                "pk",
-            )
+        excluded_ids = [int(key) for key in excluded if key.isdigit()]
+
+        def ranked(qs):
+            # The long texts are not shown on the proposals: not read.
+            qs = qs.defer(*SERVICE_TEXTS, "structure__description")
+            if excluded_ids:
+                qs = qs.exclude(pk__in=excluded_ids)
+            if priority:
+                first = Q()
+                for code in priority:
+                    first |= Q(facets__contains=f" th:{code} ")
+                qs = qs.order_by(
+                    Case(When(first, then=Value(0)), default=Value(1), output_field=IntegerField()),
+                    F("distance_km").asc(nulls_last=True),
+                    "nom",
+                    "pk",
+                )
+            return qs
+
+        # Services within reach first (the indexed bounding box keeps this query small whatever the
+        # size of the offer); services delivered remotely only when fewer than `limit` are within
+        # reach: a national offer holds thousands of them, and reading them all for every person
+        # would cost more than everything else together.
+        located = criteria.has_location
+        near = ranked(search_queryset(replace(criteria, include_remote=not located)))
+        services = list(near[:SERVICE_CANDIDATES])
+        if located and len(services) < limit:
+            # In key order, so that PostgreSQL stops at the first matches instead of sorting every
+            # remote service of the country; the scorer ranks them afterwards.
+            remote = search_queryset(replace(criteria, latitude=None, longitude=None)).filter(remote=True)
+            remote = remote.defer(*SERVICE_TEXTS, "structure__description").order_by("pk")
+            if excluded_ids:
+                remote = remote.exclude(pk__in=excluded_ids)
+            seen = {service.pk for service in services}
+            services += [s for s in remote[: SERVICE_CANDIDATES - len(services)] if s.pk not in seen]
         candidates = [
             scoring.ServiceCandidate(service=service, distance_km=service.distance_km)  # type: ignore[attr-defined]
-            for service in qs[:SERVICE_CANDIDATES]
+            for service in services
         ]
     return scoring.ServiceInputs(
         candidates=candidates,
