@@ -470,15 +470,17 @@ def recommend_for(
         raise PermissionDenied(refusal)
     notes: list[str] = []
 
-    feedback = list(
-        RecommendationFeedback.objects.filter(pathway=pathway, revoked_at__isnull=True)
-        .select_related("decided_by", "organisation")
-        .order_by("-decided_at", "-pk")
-    )
+    active = RecommendationFeedback.objects.filter(pathway=pathway, revoked_at__isnull=True)
+    decided = list(active.values_list("kind", "key"))
     excluded: dict[str, frozenset[str]] = {
-        kind: frozenset(f.key for f in feedback if f.kind == kind) for kind in RecommendationKind.values
+        kind: frozenset(key for k, key in decided if k == kind) for kind in RecommendationKind.values
     }
-    dismissed = [f for f in feedback if f.decision == FeedbackDecision.DISMISSED]
+    dismissed = active.filter(decision=FeedbackDecision.DISMISSED)
+    if DataCategory.HEALTH not in categories:
+        # A service dismissed for a health need names that need: not for a reader without health
+        # consent (it stays out of the proposals all the same).
+        dismissed = dismissed.exclude(kind=RecommendationKind.SERVICE, theme__in=SENSITIVE_THEMES)
+    dismissed_list = list(dismissed.select_related("decided_by", "organisation").order_by("-decided_at", "-pk"))
 
     french_level = person.diagnostic_french or person.cir_french or ""  # type: ignore[attr-defined]
     commune = person.commune
@@ -583,5 +585,5 @@ def recommend_for(
         }
     )
     return scoring.PersonRecommendations(
-        jobs=jobs, services=services, programmes=programmes, dismissed=dismissed, notes=notes
+        jobs=jobs, services=services, programmes=programmes, dismissed=dismissed_list, notes=notes
     )

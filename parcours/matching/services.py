@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
-from parcours.diagnostics.enums import Theme
+from parcours.diagnostics.enums import SENSITIVE_THEMES, Theme
 from parcours.directory import vocabulary
 from parcours.directory.models import Service
 from parcours.occupations.models import Appellation, RomeJob
@@ -67,27 +67,38 @@ def _departement_id(pathway: Pathway) -> str | None:
     return pathway.departement_id
 
 
-def _check_proposal(*, kind: str, key: str, label: str) -> dict:
-    """Errors on the proposal's identity: a known kind, and a key naming something that exists."""
+def _proposal_label(*, kind: str, key: str) -> str | None:
+    """The title of the proposal, read on the server (never taken from the page): the ROME sheet's
+    label, the service's name, the programme's name; None when it does not exist."""
+    if kind == RecommendationKind.JOB:
+        return RomeJob.objects.filter(code=key).values_list("label", flat=True).first()
+    if kind == RecommendationKind.SERVICE:
+        if not key.isdigit():
+            return None
+        return Service.objects.filter(pk=int(key)).values_list("nom", flat=True).first()
+    return Programme.objects.filter(code=key).values_list("name", flat=True).first()
+
+
+def _check_proposal(*, kind: str, key: str, theme: str) -> tuple[dict, str]:
+    """Errors on the proposal's identity (a known kind, a key naming something that exists, a known
+    diagnostic theme), and its label read from the database."""
     errors: dict = {}
     if kind not in RecommendationKind.values:
         errors["kind"] = _("Nature de proposition inconnue : choisissez un métier, un service ou un programme.")
-        return errors
+        return errors, ""
+    if theme and theme not in Theme.values:
+        errors["theme"] = _("Thème du diagnostic inconnu : %(t)s.") % {"t": theme[:50]}
     key = (key or "").strip()
-    if not key or len(key) > KEY_MAX_LENGTH:
+    label = _proposal_label(kind=kind, key=key) if key and len(key) <= KEY_MAX_LENGTH else None
+    if label is None:
         errors["key"] = _("Cette proposition n'existe pas.")
-        return errors
-    if kind == RecommendationKind.JOB:
-        exists = RomeJob.objects.filter(code=key).exists()
-    elif kind == RecommendationKind.SERVICE:
-        exists = key.isdigit() and Service.objects.filter(pk=int(key)).exists()
-    else:
-        exists = Programme.objects.filter(code=key).exists()
-    if not exists:
-        errors["key"] = _("Cette proposition n'existe pas.")
-    if not (label or "").strip():
-        errors["label"] = _("L'intitulé de la proposition manque.")
-    return errors
+        return errors, ""
+    return errors, label[:LABEL_MAX_LENGTH]
+
+
+def _theme_of(kind: str, theme: str | None) -> str:
+    """Only a service answers a diagnostic theme."""
+    return (theme or "").strip() if kind == RecommendationKind.SERVICE else ""
 
 
 def _active(*, pathway: Pathway, kind: str, key: str) -> RecommendationFeedback | None:
@@ -99,9 +110,18 @@ def _active(*, pathway: Pathway, kind: str, key: str) -> RecommendationFeedback 
 
 
 def _timeline(feedback: RecommendationFeedback, *, acting_user, membership: Membership, pathway: Pathway) -> None:
-    """The decision on the pathway's timeline, with no personal detail beyond the proposal's title."""
+    """The decision on the pathway's timeline, with no personal detail beyond the proposal's title;
+    a service answering a health need is not named (the timeline is read without health consent)."""
     kind = RecommendationKind(feedback.kind).label
-    if feedback.revoked_at is not None:
+    if feedback.kind == RecommendationKind.SERVICE and feedback.theme in SENSITIVE_THEMES:
+        what = _("besoin de santé")
+        if feedback.revoked_at is not None:
+            summary = _("Piste réaffichée (%(kind)s) : %(what)s") % {"kind": kind, "what": what}
+        elif feedback.decision == FeedbackDecision.ACCEPTED:
+            summary = _("Piste retenue (%(kind)s) : %(what)s") % {"kind": kind, "what": what}
+        else:
+            summary = _("Piste écartée (%(kind)s) : %(what)s") % {"kind": kind, "what": what}
+    elif feedback.revoked_at is not None:
         summary = _("Piste réaffichée (%(kind)s) : %(label)s") % {"kind": kind, "label": feedback.label}
     elif feedback.decision == FeedbackDecision.ACCEPTED:
         summary = _("Piste retenue (%(kind)s) : %(label)s") % {"kind": kind, "label": feedback.label}
@@ -152,19 +172,21 @@ def feedback_dismiss(
     pathway: Pathway,
     kind: str,
     key: str,
-    label: str,
     reason: str,
     note: str = "",
+    theme: str = "",
     score: float | None = None,
     rank: int | None = None,
     membership: Membership,
     acting_user,
 ) -> RecommendationFeedback:
-    """Dismiss a proposal with a reason (OTHER needs a note)."""
+    """Dismiss a proposal with a reason (OTHER needs a note). Its label is read from the database;
+    `theme`: for a service, the diagnostic theme it answered."""
     access.require_decide(membership, pathway)
     key = (key or "").strip()
     note = (note or "").strip()
-    errors = _check_proposal(kind=kind, key=key, label=label)
+    theme = _theme_of(kind, theme)
+    errors, label = _check_proposal(kind=kind, key=key, theme=theme)
     if reason not in DismissReason.values:
         errors["reason"] = _("Choisissez le motif pour lequel vous écartez cette proposition dans la liste.")
     elif reason == DismissReason.OTHER and not note:
@@ -182,7 +204,8 @@ def feedback_dismiss(
         pathway=pathway,
         kind=kind,
         key=key,
-        label=label.strip()[:LABEL_MAX_LENGTH],
+        label=label,
+        theme=theme,
         decision=FeedbackDecision.DISMISSED,
         reason=reason,
         note=note,
@@ -202,7 +225,7 @@ def feedback_accept(
     pathway: Pathway,
     kind: str,
     key: str,
-    label: str,
+    theme: str = "",
     score: float | None = None,
     rank: int | None = None,
     referral: Referral | None = None,
@@ -212,10 +235,12 @@ def feedback_accept(
 ) -> RecommendationFeedback:
     """Retain a proposal (it became a referral, an enrolment, a target job). An active dismissal of
     the same proposal is revoked first; an active acceptance is returned as it is (completed with
-    the referral or enrolment when it had none)."""
+    the referral or enrolment when it had none). Its label is read from the database; `theme`: for a
+    service, the diagnostic theme it answered."""
     access.require_decide(membership, pathway)
     key = (key or "").strip()
-    errors = _check_proposal(kind=kind, key=key, label=label)
+    theme = _theme_of(kind, theme)
+    errors, label = _check_proposal(kind=kind, key=key, theme=theme)
     if referral is not None and referral.pathway_id != pathway.pk:
         errors["referral"] = _("Cette prescription n'appartient pas à ce parcours.")
     if enrolment is not None and enrolment.pathway_id != pathway.pk:
@@ -232,6 +257,9 @@ def feedback_accept(
         if enrolment is not None and existing.enrolment_id is None:
             existing.enrolment = enrolment
             changed.append("enrolment")
+        if theme and not existing.theme:
+            existing.theme = theme
+            changed.append("theme")
         if changed:
             existing.save(update_fields=changed)
         return existing
@@ -241,7 +269,8 @@ def feedback_accept(
         pathway=pathway,
         kind=kind,
         key=key,
-        label=label.strip()[:LABEL_MAX_LENGTH],
+        label=label,
+        theme=theme,
         decision=FeedbackDecision.ACCEPTED,
         reason="",
         note="",
@@ -328,7 +357,6 @@ def job_target_accept(
         pathway=pathway,
         kind=RecommendationKind.JOB,
         key=job.code,
-        label=job.label,
         score=score,
         rank=rank,
         membership=membership,

@@ -7,8 +7,9 @@ threshold is shown as "< 11"; 0 is shown (it designates nobody). The rate is sho
 denominator reaches the threshold and neither of its parts is masked (otherwise rate × denominator
 would give the masked count back). Among the dismissal reasons, when exactly one is masked, the
 smallest other non-zero reason is masked too (the dismissed total would give it back), and likewise
-when only one of retained / dismissed is masked, the other is (their sum is shown). A count masked
-only for that reason is shown as "s" (secret statistique)."""
+when only one of retained / dismissed is masked, the other is (their sum is shown). When the
+dismissed count is masked, every non-zero reason is masked too (the reasons add up to it). A count
+masked only for one of these reasons is shown as "s" (secret statistique)."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -112,7 +113,12 @@ def usage_from_counts(counts: dict[tuple[str, str, str], int], *, min_cell: int)
             for reason in DismissReason
         ]
         masked = [r for r in reasons if r.count.masked]
-        if len(masked) == 1:
+        if dismissed_cell.masked:
+            # The reasons add up to the dismissed count: one shown would give it (and, with the
+            # shown total, the retained count) back. Every non-zero reason is masked.
+            for r in reasons:
+                r.count.masked = r.count.value > 0
+        elif len(masked) == 1:
             others = [r for r in reasons if not r.count.masked and r.count.value > 0]
             if others:
                 min(others, key=lambda r: r.count.value).count.masked = True

@@ -595,7 +595,10 @@ def load_release(directory: Path, *, user: Any = None) -> RomeRelease:
     if not directory.is_dir():
         raise _fail(release, [f"Dossier introuvable : {directory}."], user=user, started=started)
     problems = _Problems()
-    parsed = _parse(directory, problems)
+    try:
+        parsed = _parse(directory, problems)
+    except Exception as exc:  # an unreadable file, a bug: the release must not stay LOADING
+        raise _fail(release, [f"Lecture impossible : {type(exc).__name__}"], user=user, started=started) from exc
     if parsed is None:
         if not problems:
             problems.add("Version refusée.")

@@ -49,6 +49,11 @@ _ROME_CODE = re.compile(r"[A-N][0-9]{4}")
 _ONE_DECIMAL = Decimal("0.1")
 
 
+NO_MATCH_MESSAGE = (
+    "Aucun code ROME du fichier ne correspond à une fiche du référentiel en service : importez d'abord le ROME 4.0."
+)
+
+
 class TensionFileError(Exception):
     """The file cannot be imported; `messages` says why, in French. Nothing was written."""
 
@@ -265,6 +270,10 @@ def import_tension_file(path: Path | str, *, user=None) -> TensionImport:
     path = Path(path)
     rows, per_departement = parse_tension_text(_read_text(path))
     covers, unmatched, matched = _map_rows(rows)
+    if not covers:
+        # Nothing to map onto (no ROME 4.0 in service, or a file of another nomenclature): keep
+        # the current tensions rather than replacing them with none.
+        raise TensionFileError([NO_MATCH_MESSAGE])
 
     direct_sheets = {code for (code, _dep), cover in covers.items() if not cover.via_parent}
     parent_sheets = {code for (code, _dep), cover in covers.items() if cover.via_parent}

@@ -4,7 +4,7 @@ member of an open pathway's follow-up group writes, each change leaves a timelin
 which part of the record changed, never the job) and an audit entry; nothing is written on error."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
@@ -17,6 +17,18 @@ from .services_household import _check_writer, _person_of, _record, _remove
 
 def _what_added(kind: str) -> str:
     return _("métier visé ajouté") if kind == JobWishKind.TARGET else _("métier souhaité ajouté")
+
+
+def _exists(*, person, appellation: Appellation, kind: str) -> bool:
+    return JobWish.objects.filter(person=person, appellation=appellation, kind=kind).exists()
+
+
+def _duplicate_message(kind: str, appellation: Appellation) -> str:
+    if kind == JobWishKind.TARGET:
+        message = _("« %(job)s » figure déjà parmi les métiers visés.")
+    else:
+        message = _("« %(job)s » figure déjà parmi les souhaits de la personne.")
+    return message % {"job": appellation.label}
 
 
 @transaction.atomic
@@ -32,13 +44,15 @@ def job_wish_add(*, pathway, appellation_code: int, kind: str, membership: Membe
         errors["appellation"] = _("Appellation inconnue : recherchez le métier puis choisissez-le dans la liste.")
     if errors or appellation is None:
         raise ValidationError(errors)
-    if JobWish.objects.filter(person=person, appellation=appellation, kind=kind).exists():
-        if kind == JobWishKind.TARGET:
-            message = _("« %(job)s » figure déjà parmi les métiers visés.")
-        else:
-            message = _("« %(job)s » figure déjà parmi les souhaits de la personne.")
-        raise ValidationError({"appellation": message % {"job": appellation.label}})
-    wish = JobWish.objects.create(person=person, appellation=appellation, kind=kind, added_by=acting_user)
+    if _exists(person=person, appellation=appellation, kind=kind):
+        raise ValidationError({"appellation": _duplicate_message(kind, appellation)})
+    try:
+        # A savepoint: a double submit that passed the check at the same time hits the unique
+        # constraint, reported as the same French message (not a server error).
+        with transaction.atomic():
+            wish = JobWish.objects.create(person=person, appellation=appellation, kind=kind, added_by=acting_user)
+    except IntegrityError:
+        raise ValidationError({"appellation": _duplicate_message(kind, appellation)}) from None
     _record(
         pathway=pathway,
         person=person,

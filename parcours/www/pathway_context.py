@@ -4,6 +4,7 @@ the reader's own seat and what they may do. Three queries at most."""
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from parcours.matching import access as matching_access
 from parcours.organisations.enums import Role
 from parcours.pathways.enums import PathwayStatus
 from parcours.pathways.models import Pathway
@@ -32,6 +33,8 @@ def pathway_context(request, pathway: Pathway, categories: frozenset[str], *, ta
         # (who sees the pathway only as a member or through a grant on its département).
         "can_manage_group": is_open and ((own_seat is not None and own_seat.is_referent) or is_orientation),
         "is_orientation_officer": is_orientation,
+        # The "Pistes" tab: only for the readers its page lets in (the active follow-up members).
+        "can_view_proposals": matching_access.can_view_proposals_from_seat(membership, own_seat),
     }
 
 

@@ -103,7 +103,8 @@ def _keys(proposals):
 
 
 def test_recommendations_for_a_refugee(world, django_assert_max_num_queries):
-    with django_assert_max_num_queries(16):
+    # 17: the decided keys (to leave out) and the dismissed list (consent-filtered in SQL) are two reads.
+    with django_assert_max_num_queries(17):
         reco = recommend_for(pathway=world["pathway"], membership=world["referent"], categories=ORDINARY)
 
     # Jobs: the wish (in tension, reachable from the experience), the experience, the farther mobility.
@@ -236,3 +237,73 @@ def test_the_mapping_is_the_editable_table(world):
 )
 def test_travel_limit(minutes, vehicle, km):
     assert travel_limit_km(minutes, vehicle) == km
+
+
+# --- consent: disability (RQTH) and health -------------------------------------------------------
+
+
+DISABLED_PUBLIC = "personnes-en-situation-de-handicap"
+
+
+def test_rqth_public_used_only_with_disability_consent(world):
+    """A person with an RQTH: a service for disabled people gains its public points only for a
+    reader whose consent covers disability; otherwise the RQTH is not used at all."""
+    from parcours.matching import scoring
+    from parcours.matching.selectors import _person_publics
+
+    person = world["pathway"].person
+    person.has_rqth = True
+    person.save()
+    assert DISABLED_PUBLIC not in _person_publics(person, ORDINARY)
+    assert DISABLED_PUBLIC in _person_publics(person, ORDINARY | {DataCategory.DISABILITY})
+
+    adapted = ServiceFactory(nom="Logement adapté", thematiques=[HOUSING], place=NANTES, publics=[DISABLED_PUBLIC])
+    referent = world["referent"]
+    without = recommend_for(pathway=world["pathway"], membership=referent, categories=ORDINARY)
+    with_consent = recommend_for(
+        pathway=world["pathway"], membership=referent, categories=ORDINARY | {DataCategory.DISABILITY}
+    )
+    score_without = next(p.score for p in without.services if p.service == adapted)
+    score_with = next(p.score for p in with_consent.services if p.service == adapted)
+    assert score_with == pytest.approx(score_without + scoring.PUBLIC_POINTS)
+
+
+def _health_dismissal(world):
+    pathway, referent = world["pathway"], world["referent"]
+    common = {"pathway": pathway, "decided_by": referent.user, "organisation": referent.organisation}
+    health = world["services"]["health"]
+    health_dismissal = RecommendationFeedback.objects.create(
+        kind=RecommendationKind.SERVICE,
+        key=str(health.pk),
+        label=health.nom,
+        theme=Theme.SANTE,
+        decision=FeedbackDecision.DISMISSED,
+        reason=DismissReason.NOT_RELEVANT,
+        **common,
+    )
+    housing = world["services"]["housing_near"]
+    housing_dismissal = RecommendationFeedback.objects.create(
+        kind=RecommendationKind.SERVICE,
+        key=str(housing.pk),
+        label=housing.nom,
+        theme=Theme.LOGEMENT,
+        decision=FeedbackDecision.DISMISSED,
+        reason=DismissReason.TOO_FAR,
+        **common,
+    )
+    return health_dismissal, housing_dismissal
+
+
+def test_a_health_themed_dismissal_is_hidden_without_health_consent(world):
+    health_dismissal, housing_dismissal = _health_dismissal(world)
+    reco = recommend_for(pathway=world["pathway"], membership=world["referent"], categories=ORDINARY)
+    assert reco.dismissed == [housing_dismissal]
+    # Still decided: not proposed again either.
+    assert str(world["services"]["health"].pk) not in _keys(reco.services)
+
+
+def test_a_health_themed_dismissal_is_listed_with_health_consent(world):
+    health_dismissal, housing_dismissal = _health_dismissal(world)
+    reco = recommend_for(pathway=world["pathway"], membership=world["referent"], categories=WITH_HEALTH)
+    assert set(reco.dismissed) == {health_dismissal, housing_dismissal}
+    assert str(world["services"]["health"].pk) not in _keys(reco.services)

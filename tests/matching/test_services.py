@@ -7,10 +7,12 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from parcours.audit.models import AuditEntry
+from parcours.diagnostics.enums import Theme
 from parcours.matching import services
 from parcours.matching.enums import DismissReason, FeedbackDecision, RecommendationKind
 from parcours.matching.models import RecommendationFeedback, ThemeThematique
-from parcours.pathways.enums import PathwayStatus
+from parcours.pathways.enums import EventKind, PathwayStatus
+from parcours.pathways.models import Event
 from parcours.people.models import JobWish, JobWishKind
 from tests.directory.factories import ServiceFactory
 from tests.factories import (
@@ -36,7 +38,6 @@ def dismiss(pathway, membership, **overrides):
     params = {
         "kind": RecommendationKind.SERVICE,
         "key": None,
-        "label": "Atelier CV",
         "reason": DismissReason.TOO_FAR,
         "note": "",
         "score": 0.8,
@@ -47,7 +48,7 @@ def dismiss(pathway, membership, **overrides):
 
 
 def accept(pathway, membership, **overrides):
-    params = {"kind": RecommendationKind.SERVICE, "key": None, "label": "Atelier CV"}
+    params = {"kind": RecommendationKind.SERVICE, "key": None}
     params.update(overrides)
     return services.feedback_accept(pathway=pathway, membership=membership, acting_user=membership.user, **params)
 
@@ -207,8 +208,68 @@ def test_accept_refuses_a_referral_of_another_pathway(pathway, membership):
 
 def test_accept_a_programme_by_its_code(pathway, membership):
     programme = ProgrammeFactory(name="Hope")
-    feedback = accept(pathway, membership, kind=RecommendationKind.PROGRAMME, key=programme.code, label="Hope")
-    assert feedback.key == programme.code
+    feedback = accept(pathway, membership, kind=RecommendationKind.PROGRAMME, key=programme.code)
+    assert (feedback.key, feedback.label) == (programme.code, "Hope")
+
+
+# --- the label is read on the server; the theme is recorded ---------------------------------------
+
+
+def test_the_label_is_the_proposal_s_own_never_a_posted_one(pathway, membership, service):
+    with pytest.raises(TypeError):
+        dismiss(pathway, membership, key=str(service.pk), label="<b>Forgé</b>")
+    assert dismiss(pathway, membership, key=str(service.pk)).label == "Atelier CV"
+    job = rome.sheet("J1501", "Aide-soignant / Aide-soignante")
+    assert accept(pathway, membership, kind=RecommendationKind.JOB, key=job.code).label == job.label
+
+
+def test_a_service_decision_records_the_theme_it_answered(pathway, membership, service):
+    feedback = dismiss(pathway, membership, key=str(service.pk), theme=Theme.LOGEMENT)
+    assert feedback.theme == Theme.LOGEMENT
+    accepted = accept(pathway, membership, key=str(service.pk), theme=Theme.LOGEMENT)
+    assert accepted.theme == Theme.LOGEMENT
+
+
+def test_a_theme_is_recorded_for_services_only(pathway, membership):
+    programme = ProgrammeFactory(name="Hope")
+    feedback = accept(pathway, membership, kind=RecommendationKind.PROGRAMME, key=programme.code, theme="logement")
+    assert feedback.theme == ""
+
+
+def test_an_unknown_theme_is_refused_and_nothing_written(pathway, membership, service):
+    with pytest.raises(ValidationError) as exc:
+        dismiss(pathway, membership, key=str(service.pk), theme="astrologie")
+    assert exc.value.message_dict["theme"] == ["Thème du diagnostic inconnu : astrologie."]
+    assert not RecommendationFeedback.objects.exists()
+
+
+def _summaries(pathway):
+    return list(
+        Event.objects.filter(pathway=pathway, kind=EventKind.RECOMMENDATION_DECIDED)
+        .values_list("summary", flat=True)
+        .order_by("pk")
+    )
+
+
+def test_the_timeline_never_names_a_health_themed_service(pathway, membership):
+    clinic = ServiceFactory(nom="Centre de soins Bellevue")
+    feedback = dismiss(pathway, membership, key=str(clinic.pk), theme=Theme.SANTE, reason=DismissReason.NOT_RELEVANT)
+    services.feedback_revoke(
+        pathway=pathway, feedback_id=feedback.pk, membership=membership, acting_user=membership.user
+    )
+    accept(pathway, membership, key=str(clinic.pk), theme=Theme.SANTE)
+    summaries = _summaries(pathway)
+    assert summaries == [
+        "Piste écartée (Service) : besoin de santé",
+        "Piste réaffichée (Service) : besoin de santé",
+        "Piste retenue (Service) : besoin de santé",
+    ]
+    assert not any("Bellevue" in summary for summary in summaries)
+
+
+def test_the_timeline_names_a_service_of_another_theme(pathway, membership, service):
+    dismiss(pathway, membership, key=str(service.pk), theme=Theme.LOGEMENT)
+    assert _summaries(pathway) == ["Piste écartée (Service) : Atelier CV — Trop loin ou pas accessible"]
 
 
 def test_revoke_shows_the_proposal_again(pathway, membership, service):

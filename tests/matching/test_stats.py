@@ -152,3 +152,32 @@ def test_a_single_small_reason_masks_the_smallest_other_reason():
     assert reasons[DismissReason.OTHER] == "0"
     assert usages[SERVICE].dismissed.display == "31"
     assert usages[SERVICE].rate_display == "49 %"
+
+
+def test_a_masked_dismissed_count_masks_every_non_zero_reason():
+    """5 retained, 20 dismissed for one reason: the total (25) is shown and the dismissed count is
+    masked, so a reason showing 20 would give 25 − 20 = 5 retained back."""
+    usages = by_kind(
+        stats.usage_from_counts({("job", "accepted", ""): 5, ("job", "dismissed", "not_relevant"): 20}, min_cell=11)
+    )
+    job = usages[JOB]
+    assert (job.accepted.display, job.dismissed.display, job.decided.display) == ("< 11", "s", "25")
+    reasons = {r.reason: r.count for r in job.reasons}
+    assert reasons[DismissReason.NOT_RELEVANT].masked
+    assert reasons[DismissReason.NOT_RELEVANT].display == "s"
+    assert all(r.count.display == "0" for r in job.reasons if r.reason != DismissReason.NOT_RELEVANT)
+    assert "20" not in {r.count.display for r in job.reasons}
+
+
+def test_a_small_dismissed_count_masks_every_non_zero_reason():
+    usages = by_kind(
+        stats.usage_from_counts(
+            counts(programme__accepted=30, programme__dismissed__too_far=3, programme__dismissed__language=2),
+            min_cell=11,
+        )
+    )
+    programme = usages[PROGRAMME]
+    assert programme.dismissed.display == "< 11"
+    displays = {r.reason: r.count.display for r in programme.reasons}
+    assert displays[DismissReason.TOO_FAR] == "< 11" and displays[DismissReason.LANGUAGE] == "< 11"
+    assert displays[DismissReason.OTHER] == "0"

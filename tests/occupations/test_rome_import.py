@@ -13,6 +13,7 @@ from django.db.models import F
 
 from parcours.audit.models import AuditEntry
 from parcours.diagnostics.enums import CecrlLevel
+from parcours.occupations import rome_import
 from parcours.occupations.models import (
     Appellation,
     Mobility,
@@ -38,6 +39,9 @@ from tests.factories import PersonFactory
 from tests.shared_data import ROME_DIR
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "parcours" / "occupations" / "data" / "rome-demo"
+REMINDER = (
+    "Relancez manage.py tension_import <fichier> : les tensions sont rapprochées des fiches de la version en service."
+)
 RELEASE_MODELS = (ReleaseSheet, ReleaseAppellation, Skill, SheetSkill, Mobility)
 
 
@@ -369,6 +373,29 @@ def test_missing_directory_is_refused(full, tmp_path):
     assert_refused(tmp_path / "absent", full, "Dossier introuvable")
 
 
+@pytest.mark.parametrize("error", [OSError, PermissionError, RuntimeError])
+def test_an_unexpected_error_while_reading_fails_the_release(full, copy, monkeypatch, error):
+    """A file that cannot be read (or a bug in the reader) must not leave the release « LOADING »."""
+
+    def unreadable(path, required, problems):
+        raise error("boom")
+
+    monkeypatch.setattr(rome_import, "_read", unreadable)
+    messages = assert_refused(copy, full, f"Lecture impossible : {error.__name__}")
+    assert messages == [f"Lecture impossible : {error.__name__}"]
+    assert not RomeRelease.objects.filter(status=ReleaseStatus.LOADING).exists()
+
+
+def test_command_reports_an_unreadable_directory(full, copy, monkeypatch):
+    def unreadable(path, required, problems):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(rome_import, "_read", unreadable)
+    with pytest.raises(CommandError, match="Lecture impossible : PermissionError"):
+        call_command("rome_import", str(copy), stdout=StringIO())
+    assert current_release() == full
+
+
 # --- the command --------------------------------------------------------------------------------------
 
 
@@ -379,6 +406,7 @@ def test_command_imports_and_switches(full):
     assert f"Fiches métiers : {demo_sheets()}" in output
     assert "Liens fiche–compétence :" in output
     assert "Mise en service : faite" in output
+    assert REMINDER in output
     assert current_release().source.endswith("rome-demo")
 
 
@@ -387,10 +415,14 @@ def test_command_loads_without_switching_then_switches(full):
     call_command("rome_import", str(DEMO_DIR), "--no-switch", stdout=out)
     release = RomeRelease.objects.get(status=ReleaseStatus.READY)
     assert f"--switch {release.pk}" in out.getvalue()
+    # Loaded but not switched: the tensions still match the release in service.
+    assert REMINDER not in out.getvalue()
     assert current_release() == full
 
+    out = StringIO()
     call_command("rome_import", "--switch", str(release.pk), stdout=out)
     assert current_release() == release
+    assert REMINDER in out.getvalue()
 
 
 def test_command_refuses_a_bad_directory(full, tmp_path):

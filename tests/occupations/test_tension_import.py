@@ -284,3 +284,24 @@ def test_command_refuses_bad_file(previous_import, tmp_path):
     with pytest.raises(CommandError, match="rien n'a été importé"):
         call_command("tension_import", str(write(tmp_path, "")), stdout=StringIO())
     assert_untouched(previous_import)
+
+
+def test_file_matching_no_sheet_is_refused_and_the_current_import_kept(previous_import, tmp_path):
+    path = write(tmp_path, HEADER + "X0Z02,Famille B,35,N9999,INCONNUE\nX0Z03,Famille C,30,M9999,AUTRE\n")
+
+    with pytest.raises(TensionFileError) as error:
+        import_tension_file(path)
+
+    assert error.value.messages == [
+        "Aucun code ROME du fichier ne correspond à une fiche du référentiel en service : importez d'abord le ROME 4.0."
+    ]
+    assert_untouched(previous_import)
+
+
+def test_file_refused_when_no_rome_release_is_loaded(db, tmp_path):
+    path = write(tmp_path, HEADER + "X0Z01,Famille A,40,B1101,P\n")
+
+    with pytest.raises(TensionFileError, match="importez d'abord le ROME 4.0"):
+        import_tension_file(path)
+
+    assert not TensionImport.objects.exists() and not JobTension.objects.exists()

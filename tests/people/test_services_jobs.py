@@ -10,6 +10,7 @@ from django.utils import timezone
 from parcours.audit.models import AuditAction, AuditEntry
 from parcours.pathways.enums import EventKind, PathwayStatus
 from parcours.pathways.models import Event
+from parcours.people import services_jobs
 from parcours.people.models import JobWish, JobWishKind, WorkExperience
 from parcours.people.services_household import experience_add
 from parcours.people.services_jobs import job_wish_add, job_wish_remove
@@ -82,6 +83,30 @@ def test_duplicate_target_is_refused_with_its_own_message(membership, pathway, m
     with pytest.raises(ValidationError) as exc:
         job_wish_add(appellation_code=macon.code, kind=JobWishKind.TARGET, **_acting(membership, pathway))
     assert exc.value.message_dict["appellation"] == ["« Maçon / Maçonne » figure déjà parmi les métiers visés."]
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        (JobWishKind.WISH, "« Maçon / Maçonne » figure déjà parmi les souhaits de la personne."),
+        (JobWishKind.TARGET, "« Maçon / Maçonne » figure déjà parmi les métiers visés."),
+    ],
+)
+def test_double_submit_past_the_check_gives_the_same_message(membership, pathway, macon, monkeypatch, kind, message):
+    """A second submit inserts the same wish between the check and the create (as a concurrent
+    request would): the unique constraint is reported as the duplicate message, not a 500."""
+
+    def concurrent_insert(*, person, appellation, kind):
+        JobWish.objects.create(person=person, appellation=appellation, kind=kind, added_by=membership.user)
+        return False
+
+    monkeypatch.setattr(services_jobs, "_exists", concurrent_insert)
+    before = _written(pathway)
+    with pytest.raises(ValidationError) as exc:
+        job_wish_add(appellation_code=macon.code, kind=kind, **_acting(membership, pathway))
+    assert exc.value.message_dict["appellation"] == [message]
+    # The service's transaction is rolled back whole: no event, no audit entry.
+    assert _written(pathway) == before
 
 
 @pytest.mark.parametrize("code", [999999, "absent"])

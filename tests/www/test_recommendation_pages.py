@@ -6,6 +6,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -18,12 +20,16 @@ from parcours.matching.enums import DismissReason, FeedbackDecision, Recommendat
 from parcours.matching.models import RecommendationFeedback, ThemeThematique
 from parcours.occupations.models import Appellation, ReleaseStatus, RomeRelease
 from parcours.organisations.enums import OrganisationKind
+from parcours.pathways.enums import PathwayStatus
+from parcours.people.enums import DataCategory
 from parcours.people.models import JobWish, JobWishKind, WorkExperience
 from parcours.programmes import eligibility as rules
+from parcours.programmes.models import Enrolment
 from parcours.referrals.models import Referral
 from parcours.www.recommendations import views
 from tests.directory.factories import REZE, ServiceFactory
 from tests.factories import (
+    ConsentFactory,
     DepartementFactory,
     MembershipFactory,
     OrganisationFactory,
@@ -173,7 +179,8 @@ def test_tab_shows_the_three_sections_with_reasons_and_actions(login, membership
     assert reverse("job_sheet", args=["J1501"]) in html
     assert reverse("recommendation_job_target", args=[pathway.pk, "J1501"]) in html
     assert reverse("eligibility_check", args=[pathway.pk, "hope"]) in html
-    assert reverse("recommendation_session_propose", args=[pathway.pk, "hope", session.pk]) in html
+    # "Proposer une session": a plain link to the candidacy form, carrying the proposal.
+    assert f'href="{reverse("enrolment_propose", args=[session.pk, pathway.pk])}?reco=0.6000%3A1"' in html
     assert shows(html, "Perçoit-elle le RSA ?")
     assert html.count(reverse("recommendation_dismiss", args=[pathway.pk])) == 3
     assert shows(html, "Aucune proposition écartée.")
@@ -271,9 +278,10 @@ def test_actions_are_refused_outside_the_follow_up_group(login, pathway, service
     assert client.post(reverse("recommendation_dismiss", args=[pathway.pk]), dismiss_data(service)).status_code == 403
     RomeJobFactory(code="J1501")
     assert client.post(reverse("recommendation_job_target", args=[pathway.pk, "J1501"])).status_code == 403
-    url = reverse("recommendation_session_propose", args=[pathway.pk, session.programme.code, session.pk])
-    assert client.post(url).status_code == 403
+    url = reverse("enrolment_propose", args=[session.pk, pathway.pk])
+    assert client.post(url, {"reco": "0.6000:1"}).status_code == 403
     assert not RecommendationFeedback.objects.exists()
+    assert not Enrolment.objects.exists()
 
 
 def test_show_again(login, membership, pathway, service):
@@ -287,6 +295,118 @@ def test_show_again(login, membership, pathway, service):
     assert response.status_code == 302
     feedback.refresh_from_db()
     assert feedback.revoked_at is not None
+
+
+def test_show_again_refused_on_the_page_outside_the_follow_up_group(login, membership, pathway, service):
+    feedback = RecommendationFeedback.objects.create(
+        pathway=pathway,
+        kind=RecommendationKind.SERVICE,
+        key=str(service.pk),
+        label=service.nom,
+        decision=FeedbackDecision.DISMISSED,
+        reason=DismissReason.TOO_FAR,
+        decided_by=membership.user,
+        organisation=membership.organisation,
+    )
+    restore = reverse("recommendation_restore", args=[pathway.pk, feedback.pk])
+    officer = TerritoryGrantFactory(departement=pathway.departement).membership
+    assert login(officer).post(restore).status_code == 403
+    # A colleague of the referent's organisation who is not in the group.
+    colleague = MembershipFactory(organisation=membership.organisation)
+    assert login(colleague).post(restore).status_code in (403, 404)
+    feedback.refresh_from_db()
+    assert feedback.revoked_at is None
+
+
+def test_dismissing_on_a_closed_pathway_is_refused_on_the_page(login, membership, pathway, service):
+    pathway.status, pathway.closed_at, pathway.closure_reason = PathwayStatus.CLOSED, timezone.now(), "Emploi"
+    pathway.save()
+    response = login(membership).post(reverse("recommendation_dismiss", args=[pathway.pk]), dismiss_data(service))
+    assert response.status_code == 403
+    assert shows(response.content.decode(), "Ce parcours est clos")
+    assert not RecommendationFeedback.objects.exists()
+
+
+def test_a_posted_label_is_ignored(login, membership, pathway, service):
+    data = dismiss_data(service, label="<script>Forgé</script>")
+    login(membership).post(reverse("recommendation_dismiss", args=[pathway.pk]), data)
+    assert RecommendationFeedback.objects.get().label == "Logement Rezé"
+
+
+def test_the_dismiss_form_carries_the_theme_and_records_it(login, membership, pathway, fake, service):
+    client = login(membership)
+    html = html_of(client.get(tab_url(pathway)))
+    assert 'name="theme" value="logement"' in html
+    assert 'name="label"' not in html
+    client.post(reverse("recommendation_dismiss", args=[pathway.pk]), dismiss_data(service, theme="logement"))
+    assert RecommendationFeedback.objects.get().theme == "logement"
+
+
+def test_dismiss_with_an_unknown_theme_shows_the_message_and_writes_nothing(login, membership, pathway, fake, service):
+    response = login(membership).post(
+        reverse("recommendation_dismiss", args=[pathway.pk]), dismiss_data(service, theme="astrologie"), follow=True
+    )
+    assert shows(html_of(response), "Thème du diagnostic inconnu : astrologie.")
+    assert not RecommendationFeedback.objects.exists()
+
+
+def _health_dismissal(pathway, membership):
+    clinic = ServiceFactory(nom="Centre de soins Bellevue", place=REZE)
+    return RecommendationFeedback.objects.create(
+        pathway=pathway,
+        kind=RecommendationKind.SERVICE,
+        key=str(clinic.pk),
+        label=clinic.nom,
+        theme=Theme.SANTE,
+        decision=FeedbackDecision.DISMISSED,
+        reason=DismissReason.NOT_RELEVANT,
+        decided_by=membership.user,
+        organisation=membership.organisation,
+    )
+
+
+def test_a_health_themed_dismissal_is_not_listed_without_health_consent(login, membership, pathway):
+    _health_dismissal(pathway, membership)
+    html = html_of(login(membership).get(tab_url(pathway)))
+    assert "Bellevue" not in html
+    assert shows(html, "Aucune proposition écartée.")
+
+
+def test_a_health_themed_dismissal_is_listed_with_health_consent(login, membership, pathway):
+    feedback = _health_dismissal(pathway, membership)
+    ConsentFactory(person=pathway.person, organisation=membership.organisation, category=DataCategory.HEALTH)
+    html = html_of(login(membership).get(tab_url(pathway)))
+    assert "Centre de soins Bellevue" in html
+    assert reverse("recommendation_restore", args=[pathway.pk, feedback.pk]) in html
+
+
+# --- the "Pistes" tab in the pathway's tabs --------------------------------------------------------
+
+
+def test_the_tab_is_shown_to_a_follow_up_member(login, membership, pathway):
+    html = html_of(login(membership).get(reverse("pathway_referrals", args=[pathway.pk])))
+    assert f'href="{tab_url(pathway)}"' in html
+
+
+def test_the_tab_is_hidden_from_a_reader_outside_the_follow_up_group(login, pathway):
+    officer = TerritoryGrantFactory(departement=pathway.departement).membership
+    client = login(officer)
+    response = client.get(reverse("pathway_referrals", args=[pathway.pk]))
+    assert response.status_code == 200
+    assert f'href="{tab_url(pathway)}"' not in html_of(response)
+    # The page behind it refuses that reader.
+    assert client.get(tab_url(pathway)).status_code == 403
+
+
+def test_the_tab_rule_matches_the_page_rule(membership, pathway):
+    from parcours.matching import access
+    from parcours.pathways.selectors import group_members
+
+    seat = next(s for s in group_members(pathway=pathway) if s.membership_id == membership.pk)
+    assert access.can_view_proposals_from_seat(membership, seat) is access.can_view_proposals(membership, pathway)
+    assert access.can_view_proposals_from_seat(membership, None) is False
+    pilote = MembershipFactory(pilote=True)
+    assert access.can_view_proposals_from_seat(pilote, seat) is False
 
 
 def test_add_a_job_to_the_target_jobs(login, membership, pathway):
@@ -308,18 +428,62 @@ def test_add_an_unknown_job_shows_the_message_and_writes_nothing(login, membersh
     assert not JobWish.objects.exists() and not RecommendationFeedback.objects.exists()
 
 
-def test_propose_a_session_retains_the_programme_and_opens_the_candidacy(login, membership, pathway, session):
-    url = reverse("recommendation_session_propose", args=[pathway.pk, session.programme.code, session.pk])
-    response = login(membership).post(url, {"score": "0.6", "rank": "2"})
-    assert response["Location"] == reverse("enrolment_propose", args=[session.pk, pathway.pk])
+def test_propose_a_session_retains_the_programme_with_the_candidacy(login, membership, pathway, session):
+    client = login(membership)
+    url = reverse("enrolment_propose", args=[session.pk, pathway.pk])
+    html = html_of(client.get(f"{url}?reco=0.6000:2"))
+    assert 'name="reco" value="0.6000:2"' in html
+    # Opening the form decides nothing.
+    assert not RecommendationFeedback.objects.exists()
+    response = client.post(url, {"reco": "0.6000:2"})
+    enrolment = Enrolment.objects.get()
+    assert response["Location"] == reverse("enrolment_detail", args=[enrolment.pk])
     feedback = RecommendationFeedback.objects.get()
-    assert (feedback.kind, feedback.key, feedback.rank) == ("programme", session.programme.code, 2)
+    assert (feedback.kind, feedback.key, feedback.decision) == ("programme", session.programme.code, "accepted")
+    assert (feedback.enrolment, feedback.score, feedback.rank, feedback.label) == (enrolment, 0.6, 2, "HOPE")
 
 
-def test_propose_a_session_of_another_programme_is_not_found(login, membership, pathway, session):
-    other = ProgrammeFactory()
-    url = reverse("recommendation_session_propose", args=[pathway.pk, other.code, session.pk])
-    assert login(membership).post(url).status_code == 404
+@pytest.mark.parametrize("reco", [None, "", "abc", "0.5", "0.5:0", "nan:2", "1:2:3"])
+def test_candidacy_without_a_well_formed_reco_records_no_decision(login, membership, pathway, session, reco):
+    data = {} if reco is None else {"reco": reco}
+    response = login(membership).post(reverse("enrolment_propose", args=[session.pk, pathway.pk]), data)
+    assert response.status_code == 302
+    assert Enrolment.objects.count() == 1
+    assert not RecommendationFeedback.objects.exists()
+
+
+def test_a_decision_that_cannot_be_recorded_never_blocks_the_candidacy(
+    login, membership, pathway, session, monkeypatch
+):
+    """The decision is written in a savepoint: a failure leaves the candidacy and nothing else."""
+    from parcours.matching import services as matching_services
+    from parcours.www.programmes import views as programme_views
+
+    def failing(**kwargs):
+        RecommendationFeedback.objects.create(
+            pathway=pathway,
+            kind="programme",
+            key=session.programme.code,
+            label="partial",
+            decision=FeedbackDecision.ACCEPTED,
+            decided_by=membership.user,
+            organisation=membership.organisation,
+        )
+        raise ValidationError("refusé")
+
+    monkeypatch.setattr(programme_views, "feedback_accept", transaction.atomic(failing))
+    assert matching_services.feedback_accept is not failing
+    response = login(membership).post(reverse("enrolment_propose", args=[session.pk, pathway.pk]), {"reco": "0.6:1"})
+    assert response.status_code == 302
+    assert Enrolment.objects.count() == 1
+    assert not RecommendationFeedback.objects.exists()
+
+
+def test_a_candidacy_on_a_closed_pathway_records_no_decision(login, membership, pathway, session):
+    """The candidacy form decides for itself; the proposal cannot be retained on a closed pathway."""
+    pathway.status, pathway.closed_at, pathway.closure_reason = PathwayStatus.CLOSED, timezone.now(), "Emploi"
+    pathway.save()
+    login(membership).post(reverse("enrolment_propose", args=[session.pk, pathway.pk]), {"reco": "0.6:1"})
     assert not RecommendationFeedback.objects.exists()
 
 
@@ -378,6 +542,8 @@ def test_referral_from_a_proposal_records_the_proposal_as_retained(login, member
     feedback = RecommendationFeedback.objects.get()
     assert (feedback.kind, feedback.key, feedback.decision) == ("service", str(service.pk), "accepted")
     assert (feedback.referral, feedback.score, feedback.rank) == (referral, 0.75, 3)
+    # The label is the service's own; the theme is the need the referral answers.
+    assert (feedback.label, feedback.theme) == ("Logement Rezé", "logement")
 
 
 @pytest.mark.parametrize("reco", [None, "", "abc", "0.5", "0.5:0", "nan:2", "1:2:3"])
@@ -444,19 +610,53 @@ def test_usage_platform_administrator_sees_every_departement_and_filters(client)
     assert "<td>11</td>" in html and "<td>23</td>" not in html
 
 
-def test_usage_bad_filter_shows_the_message(client):
+@pytest.mark.parametrize("periode", ["hier", "2", "2025-01-01", "24"])
+def test_usage_bad_filter_shows_the_message(client, periode):
     client.force_login(UserFactory(is_superuser=True))
-    html = html_of(client.get(reverse("recommendation_usage"), {"departement": "99", "since": "hier"}))
+    response = client.get(reverse("recommendation_usage"), {"departement": "99", "periode": periode})
+    html = html_of(response)
+    assert response.status_code == 200
     assert shows(html, "Choisissez un département de la liste.")
-    assert shows(html, "Saisissez une date valide, par exemple 01/01/2025.")
+    assert shows(html, "Choisissez une période de la liste.")
 
 
-def test_usage_since_filter(login):
+def test_usage_has_no_free_date_filter(login):
+    html = html_of(login(MembershipFactory(pilote=True)).get(reverse("recommendation_usage")))
+    assert 'type="date"' not in html and 'name="since"' not in html
+    for label in ("3 derniers mois", "6 derniers mois", "12 derniers mois", "Depuis le début"):
+        assert shows(html, label)
+
+
+def test_usage_period_filter_starts_on_a_month_boundary(login):
     _decisions(12, departement="44")
-    RecommendationFeedback.objects.update(decided_at=timezone.now() - datetime.timedelta(days=60))
-    since = (timezone.localdate() - datetime.timedelta(days=30)).isoformat()
-    html = html_of(login(MembershipFactory(pilote=True)).get(reverse("recommendation_usage"), {"since": since}))
+    today = timezone.localdate()
+    first_of_month = today.replace(day=1)
+    # Decided some 200 days before the current month began: outside the last 3 months, inside the last 12.
+    old = first_of_month - datetime.timedelta(days=200)
+    RecommendationFeedback.objects.update(
+        decided_at=timezone.make_aware(datetime.datetime.combine(old, datetime.time(12)))
+    )
+    client = login(MembershipFactory(pilote=True))
+    html = html_of(client.get(reverse("recommendation_usage"), {"periode": "3"}))
+    start = views.forms.period_start("3", today)
+    assert start is not None and start.day == 1
+    assert shows(html, f"Décisions prises depuis le {start:%d/%m/%Y}.")
     assert "<td>12</td>" not in html
+    assert "<td>12</td>" in html_of(client.get(reverse("recommendation_usage"), {"periode": "12"}))
+    assert "<td>12</td>" in html_of(client.get(reverse("recommendation_usage"), {"periode": ""}))
+
+
+@pytest.mark.parametrize(
+    "period, today, start",
+    [
+        ("3", datetime.date(2026, 11, 27), datetime.date(2026, 9, 1)),
+        ("6", datetime.date(2026, 2, 1), datetime.date(2025, 9, 1)),
+        ("12", datetime.date(2026, 1, 31), datetime.date(2025, 2, 1)),
+        ("", datetime.date(2026, 1, 31), None),
+    ],
+)
+def test_period_start(period, today, start):
+    assert views.forms.period_start(period, today) == start
 
 
 def test_usage_is_refused_to_other_roles(login, membership):

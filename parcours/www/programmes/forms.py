@@ -124,6 +124,9 @@ class SessionForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
+    # "<score>:<rank>" when the candidacy comes from a programme proposal of the "Pistes" tab: the
+    # proposal is then recorded as retained. Malformed or absent: no decision recorded.
+    reco = forms.CharField(widget=forms.HiddenInput, required=False)
     override_reason = forms.CharField(
         label=_("Motif de la dérogation"),
         widget=TEXTAREA,

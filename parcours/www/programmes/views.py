@@ -9,6 +9,7 @@ services_enrolment.py; the views turn their French messages into form errors or 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,6 +18,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from parcours.matching.enums import RecommendationKind
+from parcours.matching.services import feedback_accept
 from parcours.organisations.models import Organisation
 from parcours.people.enums import ORDINARY_CATEGORIES, SENSITIVE_CATEGORIES
 from parcours.people.selectors import consent_exists
@@ -28,6 +31,7 @@ from parcours.programmes.models import Programme, Session
 from parcours.www.decorators import pathway_view
 from parcours.www.forms_flow import refusal_message, submit_form
 from parcours.www.pathway_context import pathway_context
+from parcours.www.recommendations.forms import parse_reco
 
 from . import forms
 
@@ -352,6 +356,30 @@ def session_detail(request, session_id: int):
 # --- proposing a candidacy -------------------------------------------------------------------------
 
 
+def _record_programme_retained(request, *, pathway, session: Session, enrolment, reco: str) -> None:
+    """A candidacy proposed from a programme proposal ("Proposer une session" on the "Pistes" tab)
+    records the proposal as retained, in the candidacy's transaction. Without a well-formed `reco`,
+    nothing; a decision that cannot be recorded never blocks the candidacy (its savepoint is rolled
+    back)."""
+    parsed = parse_reco(reco)
+    if parsed is None:
+        return
+    score, rank = parsed
+    try:
+        feedback_accept(
+            pathway=pathway,
+            kind=RecommendationKind.PROGRAMME,
+            key=session.programme.code,
+            score=score,
+            rank=rank,
+            enrolment=enrolment,
+            membership=request.membership,
+            acting_user=request.user,
+        )
+    except (ValidationError, PermissionDenied):
+        pass
+
+
 @pathway_view()
 def enrolment_propose(request, pathway, categories, session_id: int):
     session = selectors.session_get(session_id=session_id)
@@ -363,15 +391,21 @@ def enrolment_propose(request, pathway, categories, session_id: int):
     from parcours.programmes.facts import eligibility_for
 
     context = pathway_context(request, pathway, categories, tab="programmes", title=_("Proposer une candidature"))
-    form = forms.ProposeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        form = forms.ProposeForm(request.POST)
+    else:
+        form = forms.ProposeForm(initial={"reco": request.GET.get("reco", "")[:40]})
     created: list = []
 
     def save(data):
-        created.append(
-            services.enrolment_propose(
+        with transaction.atomic():
+            enrolment = services.enrolment_propose(
                 membership=membership, session=session, pathway=pathway, override_reason=data["override_reason"]
             )
-        )
+            _record_programme_retained(
+                request, pathway=pathway, session=session, enrolment=enrolment, reco=data["reco"]
+            )
+        created.append(enrolment)
 
     done, status = submit_form(
         request,

@@ -1,6 +1,7 @@
 """Forms of the recommendation pages: the shape of the input only; the rules (who may decide, a
 decision already taken, a proposal that exists) are the services' job."""
 
+import datetime
 import math
 
 from django import forms
@@ -43,7 +44,9 @@ class ProposalForm(forms.Form):
     key = forms.CharField(
         max_length=64, widget=forms.HiddenInput, error_messages={"required": _("Proposition inconnue.")}
     )
-    label = forms.CharField(max_length=255, widget=forms.HiddenInput, required=False)
+    # For a service: the diagnostic theme it answered (checked by the service). The label is read
+    # on the server, never posted.
+    theme = forms.CharField(max_length=32, widget=forms.HiddenInput, required=False)
     score = forms.FloatField(required=False, widget=forms.HiddenInput)
     rank = forms.IntegerField(required=False, min_value=1, max_value=RANK_MAX, widget=forms.HiddenInput)
 
@@ -76,18 +79,39 @@ class JobTargetForm(forms.Form):
     rank = forms.IntegerField(required=False, min_value=1, max_value=RANK_MAX, widget=forms.HiddenInput)
 
 
+# The usage period: a fixed choice of whole months (ending with the current one), never a free date,
+# so that two close dates cannot be subtracted to isolate a few decisions.
+PERIOD_ALL = ""
+PERIOD_CHOICES = [
+    ("3", _("3 derniers mois")),
+    ("6", _("6 derniers mois")),
+    ("12", _("12 derniers mois")),
+    (PERIOD_ALL, _("Depuis le début")),
+]
+
+
+def period_start(period: str, today: datetime.date) -> datetime.date | None:
+    """The first day of the period: the 1st of the month `period` − 1 months before today's
+    (3 → the current month and the two before); None for "depuis le début"."""
+    if not period:
+        return None
+    months = int(period) - 1
+    index = today.year * 12 + today.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
 class UsageFilterForm(forms.Form):
     departement = forms.ChoiceField(
         label=_("Département"),
         required=False,
         error_messages={"invalid_choice": _("Choisissez un département de la liste.")},
     )
-    since = forms.DateField(
-        label=_("Décisions prises depuis le"),
+    periode = forms.ChoiceField(
+        label=_("Période"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Facultatif. Format : jj/mm/aaaa."),
-        error_messages={"invalid": _("Saisissez une date valide, par exemple 01/01/2025.")},
+        choices=PERIOD_CHOICES,
+        help_text=_("Décisions prises depuis le premier jour du mois de début de la période."),
+        error_messages={"invalid_choice": _("Choisissez une période de la liste.")},
     )
 
     def __init__(self, *args, departements, **kwargs):

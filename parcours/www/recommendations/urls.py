@@ -15,11 +15,6 @@ urlpatterns = [
         views.recommendation_job_target,
         name="recommendation_job_target",
     ),
-    path(
-        "parcours/<int:pathway_id>/pistes/programme/<slug:code>/session/<int:session_id>/",
-        views.recommendation_session_propose,
-        name="recommendation_session_propose",
-    ),
     path("pistes/usage/", views.recommendation_usage, name="recommendation_usage"),
     path("pistes/correspondances/", views.theme_mapping, name="theme_mapping"),
 ]

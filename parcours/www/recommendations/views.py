@@ -3,8 +3,9 @@
 - pathway_recommendations: the pathway's "Pistes" tab: ranked jobs, services and programmes with
   their reasons, and what to do with each (orient, add to target jobs, check eligibility, propose a
   session, dismiss with a reason); the dismissed proposals, to show again. Follow-up members only.
-- recommendation_dismiss / recommendation_restore / recommendation_job_target /
-  recommendation_session_propose: the POSTs of that tab (messages, then back to the tab).
+- recommendation_dismiss / recommendation_restore / recommendation_job_target: the POSTs of that
+  tab (messages, then back to the tab). "Proposer une session" is a link to the candidacy form
+  (enrolment_propose) carrying `reco`: the programme is retained when the candidacy is proposed.
 - recommendation_usage: acceptance rate per kind for a pilote's département (platform
   administrators: every département, with a filter); small counts masked.
 - theme_mapping: the diagnostic themes → data·inclusion thématiques mapping the service proposals
@@ -19,8 +20,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -31,7 +33,6 @@ from parcours.matching.enums import DismissReason, RecommendationKind
 from parcours.matching.models import RecommendationFeedback, ThemeThematique
 from parcours.matching.selectors import recommend_for
 from parcours.programmes import eligibility as rules
-from parcours.programmes.models import Programme, Session
 from parcours.territories.models import Departement
 from parcours.users.models import User
 from parcours.www.decorators import pathway_view
@@ -80,13 +81,15 @@ def _reasons(reasons) -> list[dict]:
     return rows
 
 
-def _proposal(*, kind: str, key: str, label: str, score: float, rank: int) -> dict:
-    """What the hidden fields of the proposal's forms carry, and ids unique on the page."""
+def _proposal(*, kind: str, key: str, label: str, score: float, rank: int, theme: str = "") -> dict:
+    """What the hidden fields of the proposal's forms carry (the label is shown, not posted: the
+    service reads it), and ids unique on the page."""
     slug = f"{kind}-{key}".replace(" ", "-")
     return {
         "kind": kind,
         "key": key,
         "label": label,
+        "theme": theme,
         "score": f"{score:.4f}",
         "rank": rank,
         "reco": forms.format_reco(score, rank),
@@ -123,6 +126,7 @@ def _service_rows(service_proposals, pathway) -> list[dict]:
             label=service.nom,
             score=proposal.score,
             rank=proposal.rank,
+            theme=proposal.theme,
         )
         query = urlencode({"service": service.pk, "theme": proposal.theme, "reco": info["reco"]})
         rows.append(
@@ -241,26 +245,29 @@ def recommendation_dismiss(request, pathway, categories):
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return redirect(_back(pathway))
     data = form.cleaned_data
+    dismissed: list[RecommendationFeedback] = []
     done = _run(
         request,
-        lambda: services.feedback_dismiss(
-            pathway=pathway,
-            kind=data["kind"],
-            key=data["key"],
-            label=data["label"],
-            reason=data["reason"],
-            note=data["note"],
-            score=data["score"],
-            rank=data["rank"],
-            membership=request.membership,
-            acting_user=request.user,
+        lambda: dismissed.append(
+            services.feedback_dismiss(
+                pathway=pathway,
+                kind=data["kind"],
+                key=data["key"],
+                theme=data["theme"],
+                reason=data["reason"],
+                note=data["note"],
+                score=data["score"],
+                rank=data["rank"],
+                membership=request.membership,
+                acting_user=request.user,
+            )
         ),
     )
     if done:
         messages.success(
             request,
             _("« %(label)s » est écartée : elle figure dans les propositions écartées, d'où vous pouvez la réafficher.")
-            % {"label": data["label"]},
+            % {"label": dismissed[0].label},
         )
         return redirect(_back(pathway, "ecartees"))
     return redirect(_back(pathway))
@@ -316,34 +323,6 @@ def recommendation_job_target(request, pathway, categories, code: str):
     return redirect(_back(pathway))
 
 
-@require_POST
-@pathway_view()
-def recommendation_session_propose(request, pathway, categories, code: str, session_id: int):
-    """ "Proposer une session": the programme proposal is retained, then the usual candidacy form
-    (enrolment_propose) opens for that session."""
-    access.require_decide(request.membership, pathway)
-    programme = get_object_or_404(Programme, code=code)
-    session = get_object_or_404(Session, pk=session_id, programme=programme)
-    form = forms.JobTargetForm(request.POST)
-    data = form.cleaned_data if form.is_valid() else {"score": None, "rank": None}
-    done = _run(
-        request,
-        lambda: services.feedback_accept(
-            pathway=pathway,
-            kind=RecommendationKind.PROGRAMME,
-            key=programme.code,
-            label=programme.name,
-            score=data["score"],
-            rank=data["rank"],
-            membership=request.membership,
-            acting_user=request.user,
-        ),
-    )
-    if not done:
-        return redirect(_back(pathway))
-    return redirect("enrolment_propose", session.pk, pathway.pk)
-
-
 # --- usage ------------------------------------------------------------------------------------------
 
 
@@ -389,7 +368,7 @@ def recommendation_usage(request):
     form = forms.UsageFilterForm(request.GET or None, departements=choices)
     departements, since = allowed, None
     if form.is_bound and form.is_valid():
-        since = form.cleaned_data["since"]
+        since = forms.period_start(form.cleaned_data["periode"], timezone.localdate())
         if allowed is None and form.cleaned_data.get("departement"):
             departements = [form.cleaned_data["departement"]]
     usages = stats.acceptance_by_kind(departements=departements, since=since)

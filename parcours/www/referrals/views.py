@@ -165,7 +165,9 @@ def _category_rows(*, form, sendable: dict[str, bool], readable: frozenset[str],
     return rows
 
 
-def _record_proposal_retained(request, *, pathway, service: Service, referral: Referral, reco: str) -> None:
+def _record_proposal_retained(
+    request, *, pathway, service: Service, referral: Referral, reco: str, theme: str = ""
+) -> None:
     """A referral sent from a service proposal ("Orienter vers ce service" on the "Pistes" tab) records
     the proposal as retained, in the referral's transaction. Without a well-formed `reco`, nothing;
     a decision that cannot be recorded never blocks the referral (its savepoint is rolled back)."""
@@ -178,7 +180,7 @@ def _record_proposal_retained(request, *, pathway, service: Service, referral: R
             pathway=pathway,
             kind=RecommendationKind.SERVICE,
             key=str(service.pk),
-            label=service.nom,
+            theme=theme,
             score=score,
             rank=rank,
             referral=referral,
@@ -231,7 +233,14 @@ def referral_create(request, pathway, categories):
                 membership=request.membership,
                 acting_user=request.user,
             )
-            _record_proposal_retained(request, pathway=pathway, service=service, referral=referral, reco=data["reco"])
+            _record_proposal_retained(
+                request,
+                pathway=pathway,
+                service=service,
+                referral=referral,
+                reco=data["reco"],
+                theme=data["theme"] or "",
+            )
         created.append(referral)
 
     done, status = submit_form(

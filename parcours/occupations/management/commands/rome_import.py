@@ -5,6 +5,12 @@ from django.core.management.base import BaseCommand, CommandError
 from parcours.occupations.models import RomeRelease
 from parcours.occupations.rome_import import ReleaseError, load_release, switch_release
 
+# The tensions are mapped onto the sheets of the release in service when they are imported (a
+# ROME v3 code reaches the 4.0 sheets under it): after a switch they must be imported again.
+TENSION_REMINDER = (
+    "Relancez manage.py tension_import <fichier> : les tensions sont rapprochées des fiches de la version en service."
+)
+
 
 class Command(BaseCommand):
     help = (
@@ -39,6 +45,7 @@ class Command(BaseCommand):
             except ReleaseError as exc:
                 raise CommandError("\n".join(exc.messages)) from None
             self.stdout.write(f"Version n° {release.pk} (v{release.version}) mise en service.")
+            self.stdout.write(TENSION_REMINDER)
             return
         if not directory:
             raise CommandError("Indiquez le dossier des fichiers CSV du ROME 4.0, ou --switch <numéro>.")
@@ -67,3 +74,4 @@ class Command(BaseCommand):
             raise CommandError("\n".join(exc.messages)) from None
         duration = (release.switched_at - release.loaded_at).total_seconds() if release.switched_at else 0
         self.stdout.write(f"Mise en service : faite ({duration:.1f} s depuis le début du chargement).")
+        self.stdout.write(TENSION_REMINDER)
