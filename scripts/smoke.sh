@@ -172,7 +172,32 @@ grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur les indica
 fetch /programmes/hope-44/indicateurs-publication.csv 200
 fetch /appels-a-projets/ 200
 JAR="$JAR_MAIN"
+
+# Jobs and recommendations on SQLite: the Pistes tab of the demo persona (the first person generated,
+# a refugee followed by $LOGIN), the appellation search, a job sheet; the usage page for the pilote.
+step "pistes : onglet Pistes de la personne de démonstration, recherche de métiers, fiche J1501, usage (pilote)"
+PERSONA="$("$PY" manage.py shell -c 'from parcours.pathways.models import Pathway; print(Pathway.objects.filter(person__isnull=False).order_by("person_id").values_list("id", flat=True).first())' 2>/dev/null | tail -n 1)"
+[ -n "$PERSONA" ] || fail "parcours de la personne de démonstration introuvable"
+fetch "/parcours/$PERSONA/pistes/" 200
+expect "Pistes pour la personne" "onglet Pistes"
+expect "Aide-soignant / Aide-soignante" "onglet Pistes (métier souhaité)"
+expect "Accompagnement vers le logement des personnes réfugiées" "onglet Pistes (service de logement)"
+expect "Orienter vers ce service" "onglet Pistes (orientation)"
+expect "HOPE" "onglet Pistes (programme)"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur l'onglet Pistes"
+fetch "/metiers/?q=aide+soignant" 200
+expect "Aide-soignant" "recherche de métiers"
+fetch /metiers/J1501/ 200
+expect "Aide-soignant" "fiche métier J1501"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur la fiche métier"
+fetch /pistes/usage/ 403
+JAR="$PILOTE_JAR"
+fetch /pistes/usage/ 200
+expect "Usage des pistes" "usage des pistes (pilote)"
+expect "<svg" "graphique de l'usage des pistes"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur l'usage des pistes"
+JAR="$JAR_MAIN"
 rm -f "$PILOTE_JAR"
 
 "$PY" manage.py audit_verify >/dev/null || fail "la chaîne d'audit ne se vérifie plus après les lectures"
-echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services, API, programmes et indicateurs consultés)"
+echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services, API, programmes et indicateurs, pistes et métiers consultés)"

@@ -120,6 +120,25 @@ OFFERS: dict[str, Offer] = {
         languages=("fr", "en"),
         interpreting=True,
     ),
+    "logement_refugies": Offer(
+        "Accompagnement vers le logement des personnes réfugiées",
+        "accompagnement",
+        (
+            "logement-hebergement--rechercher-une-solution-dhebergement-temporaire",
+            "logement-hebergement--louer-un-logement",
+            "logement-hebergement--sinformer-sur-les-demarches-liees-a-lacces-au-logement",
+        ),
+        ("personnes-exilees",),
+        "Pour les bénéficiaires d'une protection internationale : demande de logement social, dossier SIAO, "
+        "recherche d'un logement en intermédiation locative ou en colocation, ouverture des droits (APL, "
+        "FSL), visite et entrée dans les lieux. Entretiens en dari, pachto, arabe ou tigrigna avec un "
+        "interprète ; places d'accompagnement suivies chaque mois.",
+        mobilisable_par=("professionnels",),
+        places=(10, 20),
+        languages=("fr", "en", "ar", "prs", "ps", "ti"),
+        interpreting=True,
+        conditions="Statut de réfugié·e ou protection subsidiaire ; orientation par un professionnel.",
+    ),
     "logement": Offer(
         "Permanence accès et maintien dans le logement",
         "information",
@@ -393,6 +412,11 @@ STRUCTURE_KINDS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], .
     ("femmes", "Solidarité Femmes {town}", ("violences",), ("44109", "44184", "44036"), ""),
 )
 
+# Services added after the rest of the offer, with their own random stream (the rest stays as drawn):
+# the refugees' association's housing accompaniment, which the "Pistes" persona is proposed
+# (docs/demo.md), always with a few free places.
+LATE_OPERATED: dict[str, tuple[str, ...]] = {"asso_refugies": ("logement_refugies",)}
+LATE_MIN_FREE = 3
 # Demo organisations (keys of parcours.demo.territory) that run services, with what they run.
 OPERATED: dict[str, tuple[str, ...]] = {
     "asso_langues": ("francais", "alpha", "numerique"),
@@ -568,6 +592,15 @@ def build_offer(
         copy["nom"] = original["nom"].upper() if rng.random() < 0.5 else f"Association {original['nom']}"
         copy.pop("_organisation", None)
         structures.append(copy)
+    rng = random.Random(f"{seed}/late")
+    operated = {s["_organisation"]: s for s in structures if s.get("_organisation")}
+    for org_key, offer_keys in LATE_OPERATED.items():
+        structure = operated[org_key]
+        for index, key in enumerate(offer_keys, start=len(OPERATED.get(org_key, ()))):
+            add_service(structure, key, index, operator=org_key)
+            extra = extras[f"{structure['id']}--{key}-{index}"]
+            extra.update(places_free=max(LATE_MIN_FREE, extra["places_free"]), waiting_days=0)
+            services[-1]["date_maj"] = (today - datetime.timedelta(days=rng.randint(5, 40))).isoformat()
     return {"structures": structures, "services": services, "extras": extras}
 
 

@@ -46,7 +46,7 @@ from parcours.pathways.models import (
     ReferentHandover,
 )
 from parcours.people.enums import DataCategory
-from parcours.people.models import Child, Consent, ForeignQualification, Person, WorkExperience
+from parcours.people.models import Child, Consent, ForeignQualification, JobWish, Person, WorkExperience
 
 from . import profiles as P
 from .names import Names, ascii_slug
@@ -66,7 +66,8 @@ TABLES = [
                    "disability_note", "created_at", "created_by_id", "anonymised_at"), frozenset({"languages"})),
     Table(Child, ("id", "person_id", "birth_date", "childcare")),
     Table(ForeignQualification, ("id", "person_id", "title", "country", "year", "recognition")),
-    Table(WorkExperience, ("id", "person_id", "rome_id", "years", "country")),
+    Table(WorkExperience, ("id", "person_id", "rome_id", "appellation_id", "years", "country")),
+    Table(JobWish, ("id", "person_id", "appellation_id", "kind", "added_at", "added_by_id")),
     Table(IntegrationContract, ("id", "person_id", "signed_on", "french_hours_prescribed", "french_hours_done",
                                 "civic_training_done", "french_level_at_signature")),
     Table(Consent, ("id", "person_id", "organisation_id", "role", "category", "purpose", "decision", "channel", "decided_at",
@@ -199,7 +200,7 @@ def nir_for(rng: random.Random, sex: str, birth: datetime.date, foreign_born: bo
 # independently (in worker processes) and still be deterministic. Ids are not dense; nothing needs
 # them to be.
 ROWS_PER_PERSON = {
-    Person: 1, Child: 6, ForeignQualification: 2, WorkExperience: 3, IntegrationContract: 1, Consent: 20,
+    Person: 1, Child: 6, ForeignQualification: 2, WorkExperience: 3, JobWish: 3, IntegrationContract: 1, Consent: 20,
     Diagnostic: 3, ThemeAssessment: 33, ThemeSituation: 66, LanguageLevel: 6, Pathway: 1, FollowUpMember: 10,
     ReferentHandover: 2, Goal: 3, Action: 9, Appointment: 8, Note: 3, Event: 150,
 }  # fmt: skip
@@ -222,6 +223,12 @@ class GenSpec:
     id_bases: dict[str, int]  # model label -> first id of batch 0
     batch_size: int
     copy_suffixes: dict[str, str] = field(default_factory=dict)  # model label -> COPY text of default columns
+    # ROME code -> appellation codes of the current release (principal first, rarely used ones left out).
+    appellations: dict[str, list[int]] = field(default_factory=dict)
+    # ROME codes in tension (recruitment difficulties), and code -> the sheets in tension its
+    # mobility links lead to (publisher's order): where wishes and target jobs are drawn from.
+    tension_codes: list[str] = field(default_factory=list)
+    mobility: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -261,6 +268,10 @@ class Generator:
         self.intake = spec.intake
         self.situations = spec.situations
         self.rome_codes = spec.rome_codes
+        self.appellations = spec.appellations
+        self.tension_codes = [c for c in spec.tension_codes if c in spec.appellations]
+        self.tension_set = set(self.tension_codes)
+        self.mobility = spec.mobility
         self.departement = spec.departement
         self.communes = [code for code, _ in spec.communes]
         self.west = {code for code, lon in spec.communes if lon is not None and lon < P.SAINT_NAZAIRE_LONGITUDE}
@@ -268,6 +279,9 @@ class Generator:
         self.profiles = list(P.PROFILE_WEIGHTS)
         self.profile_cum = list(accumulate(P.PROFILE_WEIGHTS.values()))
         self.rng = P.FastRandom(spec.seed)
+        # Jobs (appellations of experiences, wishes, target jobs) draw from their own stream, so
+        # that they leave the rest of the story as it was without them.
+        self.jobs_rng = P.FastRandom(f"{spec.seed}/jobs")
         # Labels are read once, here (translations are ready once Django is set up).
         self.action_labels = _labels(ActionStatus)
         self.goal_labels = _labels(GoalStatus)
@@ -285,6 +299,7 @@ class Generator:
         if persons > spec.batch_size:
             raise ValueError("batch larger than the batch size")
         self.rng = P.FastRandom(f"{spec.seed}/{index}")
+        self.jobs_rng = P.FastRandom(f"{spec.seed}/{index}/jobs")
         limits = {}
         for model in BATCH_MODELS:
             start = spec.id_bases[model._meta.label] + index * spec.batch_size * ROWS_PER_PERSON[model]
@@ -432,7 +447,13 @@ class Generator:
             if code not in self.rome_codes:
                 continue
             years = min(years, max(0.5, age - 17))
-            rows[WorkExperience].append((next(ids[WorkExperience]), person_id, code, Decimal(f"{years:.1f}"), country))
+            if code in d.appellations:  # a documented case: its appellation, else the principal one
+                appellation = d.appellations[code] or (self.appellations.get(code) or [None])[0]
+            else:
+                appellation = self._appellation(code)
+            rows[WorkExperience].append(
+                (next(ids[WorkExperience]), person_id, code, appellation, Decimal(f"{years:.1f}"), country)
+            )
 
         # -- the follow-up group: seats are [id, member, is_referent, started, ended, start_reason, end_reason]
         seats: list[list] = []
@@ -551,6 +572,8 @@ class Generator:
             needs.setdefault("maitrise_langue", ["priority", []])[1] = ["langue-cir-heures-a-suivre"]
         if d.permit_until and (d.permit_until - today).days < 60:
             needs["difficultes_administratives"] = ["priority", ["admin-titre-sejour-renouvellement"]]
+        for theme, (need, codes) in d.needs.items():  # a documented case (the Pistes persona)
+            needs[theme] = [need, list(codes)]
         level = d.french_level
         versions = 1
         if span.days > 120 and rng.random() < 0.5:
@@ -566,6 +589,8 @@ class Generator:
                 for theme in list(needs):  # needs ease over time
                     if rng.random() < 0.5:
                         needs[theme][0] = {"priority": "to_work_on", "to_work_on": "none"}.get(needs[theme][0], "none")
+                for theme, (need, _codes) in d.needs.items():  # except a documented case's
+                    needs[theme][0] = need
                 if level and level in P.CECRL[:4] and rng.random() < 0.6:
                     level = P.CECRL[P.CECRL.index(level) + 1]
             self._diagnostic(person_id, pathway_id, version, diag_at, diag_author, d, needs, level, event, log)
@@ -627,6 +652,9 @@ class Generator:
             if previous_referent is not None and at < change_at:
                 return previous_referent
             return current_referent or opener
+
+        # -- jobs the person wishes to do, and the target job agreed in the pathway
+        self._wishes(d, person_id, work_start, end, writer_at, event, log)
 
         # -- goals and actions
         goal_themes = [t for t, (need, _) in needs.items() if need in ("priority", "to_work_on") and t in P.GOALS]
@@ -729,6 +757,53 @@ class Generator:
         rows[FollowUpMember].extend((s[0], pathway_id, s[1].membership_id, s[2], s[3], s[4], s[5], s[6]) for s in seats)
 
     # -- pieces of the story -------------------------------------------------------------------------
+
+    def _appellation(self, code: str) -> int | None:
+        """An appellation of the sheet: the principal one half of the time, else any usual one."""
+        choices = self.appellations.get(code)
+        if not choices:
+            return None
+        rng = self.jobs_rng
+        return choices[0] if rng.random() < 0.5 else choices[int(rng.random() * len(choices))]
+
+    def _wish_codes(self, d: P.PersonDraft) -> list[str]:
+        """Sheets in tension the person could aim at: those their experience leads to (mobility
+        links, or the same job), else those usual for their profile, else any in tension."""
+        related: list[str] = []
+        for code, _years, _country in d.experiences:
+            if code in self.tension_set:
+                related.append(code)
+            related += self.mobility.get(code, [])[:4]
+        if not related:
+            related = [c for c in P.OCCUPATIONS_BY_PROFILE[d.profile] if c in self.tension_set]
+        return list(dict.fromkeys(related)) or self.tension_codes
+
+    def _wishes(self, d: P.PersonDraft, person_id, work_start, end, writer_at, event, log) -> None:
+        """About 40 % of people have one or two wishes, about 15 % a target job (often a wish the
+        pathway validated); all in tension. A documented case gets its own."""
+        rng, ids, rows = self.jobs_rng, self.ids, self.rows
+        wishes: list[tuple[int, str]] = list(d.wishes)
+        if not wishes and self.tension_codes:
+            roll, target_roll = rng.random(), rng.random()
+            codes = self._wish_codes(d)
+            picked: list[int] = []
+            for _ in range((1 if rng.random() < 0.6 else 2) if roll < 0.4 else 0):
+                appellation = self._appellation(codes[int(rng.random() * len(codes))])
+                if appellation is not None and appellation not in picked:
+                    picked.append(appellation)
+            wishes = [(code, "wish") for code in picked]
+            if target_roll < 0.15:
+                target = picked[0] if picked and rng.random() < 0.7 else self._appellation(rng.choice(codes))
+                if target is not None:
+                    wishes.append((target, "target"))
+        for appellation, kind in wishes:
+            at = self._time(work_start, min(end, work_start + datetime.timedelta(days=60)))
+            author = writer_at(at)
+            wish_id = next(ids[JobWish])
+            rows[JobWish].append((wish_id, person_id, appellation, kind, at, author.user_id))
+            what = "métier visé ajouté" if kind == "target" else "métier souhaité ajouté"
+            event(at, "person_updated", author, f"Fiche mise à jour : {what}")
+            log(at, author, "create", "people.jobwish", wish_id)
 
     def _referent_orgs(self, group: str, west: bool) -> tuple[str, ...]:
         from .territory import REFERENT_ORGS

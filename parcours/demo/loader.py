@@ -19,7 +19,8 @@ from parcours.audit.chain import GENESIS_HASH
 from parcours.audit.models import AuditEntry
 from parcours.audit.services import _CHAIN_LOCK_KEY
 from parcours.diagnostics.models import Situation
-from parcours.occupations.models import RomeJob
+from parcours.matching.scoring import TENSION_HIGH_PCT
+from parcours.occupations.models import Appellation, JobTension, Mobility, ReleaseStatus, RomeJob, RomeRelease
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.organisations.models import Membership, Organisation, TerritoryGrant
 from parcours.pathways.breaks import scan_breaks
@@ -44,6 +45,7 @@ from .generator import (
 from .models import DemoLoad
 from .names import Names, ascii_slug
 from .programmes import load_programmes
+from .recommendations import demo_recommendation_decisions
 from .referrals import demo_referrals
 from .writer import RowWriter
 
@@ -150,6 +152,40 @@ def demo_reset() -> int:
                         cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
                         pending.remove(model)
     return len(targets)
+
+
+def job_references() -> dict:
+    """What the generator needs to record jobs as appellations, as plain data (worker processes get
+    a copy): the usual appellations of each sheet of the current release (principal first), the
+    sheets in tension (national figure or Loire-Atlantique's) and, per sheet, the sheets in
+    tension its mobility links lead to."""
+    appellations: dict[str, list[int]] = {}
+    for rome, code in (
+        Appellation.objects.filter(in_release=True, rarely_used=False)
+        .order_by("rome_id", "-is_principal", "code")
+        .values_list("rome_id", "code")
+    ):
+        appellations.setdefault(rome, []).append(code)
+    tension = sorted(
+        set(
+            JobTension.objects.filter(
+                tension_import__is_current=True, tension_pct__gte=TENSION_HIGH_PCT, rome__in_release=True
+            )
+            .filter(models.Q(departement__isnull=True) | models.Q(departement_id=T.DEPARTEMENT))
+            .values_list("rome_id", flat=True)
+        )
+    )
+    in_tension = set(tension)
+    mobility: dict[str, list[str]] = {}
+    release = RomeRelease.objects.filter(status=ReleaseStatus.CURRENT).values_list("id", flat=True).first()
+    if release is not None:
+        for source, target in (
+            Mobility.objects.filter(release_id=release, target_code__in=in_tension)
+            .order_by("source_code", "order", "target_code")
+            .values_list("source_code", "target_code")
+        ):
+            mobility.setdefault(source, []).append(target)
+    return {"appellations": appellations, "tension_codes": tension, "mobility": mobility}
 
 
 def _member(membership: Membership, user: User, org: Organisation, key: str, place: str) -> Member:
@@ -369,6 +405,7 @@ def demo_load(
             id_bases={model._meta.label: first_ids[model] for model in BATCH_MODELS},
             batch_size=batch_size,
             copy_suffixes={m._meta.label: writer.copy_suffix(m) for m in BATCH_MODELS} if postgresql else {},
+            **job_references(),
         )
         chain = AuditChain(
             tail_hash=AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH,
@@ -412,6 +449,8 @@ def demo_load(
             demo_referrals(organisations=team["organisations"], seed=seed)
             # Programmes before the scan, so that programme exits without a next step are caught.
             load_programmes(now=now)
+            # The counsellors' past decisions on proposals (synthetic), for the usage page.
+            demo_recommendation_decisions(now=now, seed=seed)
             scan_breaks()
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)

@@ -28,7 +28,7 @@ PROFILE_WEIGHTS = {
 }
 # The first people generated cover every profile, whatever the size asked for.
 MANDATORY = (
-    ("refugee", {"force_cir": True, "referent": "sophie.martin"}),
+    ("refugee", {"force_cir": True, "referent": "sophie.martin", "persona": True}),
     ("mother_no_childcare", {"referent": "fatima.ouali"}),
     ("ukraine", {"force_expiring": True, "referent": "amina.diallo"}),
     ("pending_orientation", {}),
@@ -43,6 +43,18 @@ MANDATORY = (
     ("mother_no_childcare", {"referent": "sophie.martin"}),
     ("refugee", {"force_cir": True, "country": "AF", "referent": "camille.girard"}),
 )
+# The first person (a refugee followed by sophie.martin, kept out of the programmes' history) is the
+# persona of the "Pistes" journey (docs/demo.md). The drawn story stays; the jobs and the needs the
+# journey shows are set: care work abroad (OGR appellation codes of ROME 4.0; None: the sheet's
+# principal appellation), a wish to become a care assistant (J1501, in tension), housing, French and
+# employment as priority needs.
+PERSONA_EXPERIENCES = (("K1304", 3.0, "AF", 10805), ("J1301", 1.5, "AF", None))  # aide à domicile, ASH
+PERSONA_WISHES = ((10891, "wish"),)  # Aide-soignant / Aide-soignante
+PERSONA_NEEDS = {
+    "logement": ("priority", ("logement-hebergement-urgence", "logement-demande-hlm")),
+    "maitrise_langue": ("priority", ("langue-non-francophone", "langue-cir-heures-a-suivre")),
+    "emploi": ("priority", ("emploi-jamais-travaille-france", "emploi-projet-defini")),
+}
 # Share of the population living near Saint-Nazaire is given by the communes' weights below.
 COMMUNE_WEIGHTS = {
     "44109": 30,  # Nantes
@@ -360,6 +372,9 @@ class PersonDraft:
     children: list = field(default_factory=list)  # [(birth_date, childcare)]
     qualifications: list = field(default_factory=list)  # [(title, country, year, recognition)]
     experiences: list = field(default_factory=list)  # [(rome_code, years, country)]
+    appellations: dict = field(default_factory=dict)  # rome_code -> appellation code, when set (persona)
+    wishes: list = field(default_factory=list)  # [(appellation code, "wish" | "target")], when set (persona)
+    needs: dict = field(default_factory=dict)  # theme -> (need, situation codes), when set (persona)
     # Which referent organisations fit (territory.REFERENT_ORGS key); "" = awaiting orientation.
     referent_group: str = ""
     orientation: str = "pending"
@@ -626,4 +641,9 @@ def draft_person(rng: random.Random, profile: str, today: datetime.date, **force
     for _ in range(0 if profile == "youth" and rng.random() < 0.6 else rng.randint(1, 2)):
         abroad = d.nationality not in ("FR",) and rng.random() < 0.7
         d.experiences.append((rng.choice(codes), round(rng.uniform(0.5, 15), 1), d.nationality if abroad else "FR"))
+    if force.get("persona"):  # set after the draws: the rest of the demo stays as drawn
+        d.experiences = [(code, years, country) for code, years, country, _a in PERSONA_EXPERIENCES]
+        d.appellations = {code: a for code, _y, _c, a in PERSONA_EXPERIENCES}
+        d.wishes = list(PERSONA_WISHES)
+        d.needs = dict(PERSONA_NEEDS)
     return d

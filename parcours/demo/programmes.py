@@ -34,7 +34,7 @@ from parcours.audit.chain import GENESIS_HASH, link_hash
 from parcours.audit.models import AuditEntry
 from parcours.audit.services import _CHAIN_LOCK_KEY, _content
 from parcours.diagnostics.models import Diagnostic, IntegrationContract, LanguageLevel, Situation, ThemeAssessment
-from parcours.occupations.models import RomeJob
+from parcours.occupations.models import Appellation, RomeJob
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.organisations.models import Membership, Organisation
 from parcours.pathways.enums import EventKind
@@ -147,8 +147,8 @@ SESSIONS: tuple[SessionSpec, ...] = (
                 ("F1703", "F1604"), BATIR, housing=True),
     SessionSpec(HOPE_CODE, SH, "44162", "HOPE Saint-Herblain — Logistique", 2, 8, 12,
                 ("N1103", "N1105"), ("Logistique Nantes Sud", "Entrepôts de la Chabossière"), housing=True),
-    SessionSpec(HOPE_CODE, SN, "44184", "HOPE Saint-Nazaire — Restauration et cuisine collective", 3, 8, 10,
-                ("G1602", "G1603"), ("Restauration collective Loire", "Cuisines du Port"), housing=True, childcare=True),
+    SessionSpec(HOPE_CODE, RZ, "44143", "HOPE Rezé — Aide à la personne et soins", 3, 8, 12,
+                ("K1302", "J1301", "K1304"), AIDE, housing=True, childcare=True),
     SessionSpec(PLIE_CODE, "plie", "44109", "PLIE — cohorte Nantes Nord", -20, 18, 25, ("K2204", "N1103", "D1507")),
     SessionSpec(PLIE_CODE, "plie", "44143", "PLIE — cohorte Rezé et Sud-Loire", -6, 18, 25, ("K1304", "A1203", "D1505"),
                 childcare=True),
@@ -765,6 +765,10 @@ class Alumni:
         self.communes = {key: tuple((c, w) for c, w in pairs if c in known) for key, pairs in CENTRE_COMMUNES.items()}
         self.situations = dict(Situation.objects.filter(is_active=True).values_list("code", "id"))
         self.rome_codes = set(RomeJob.objects.values_list("code", flat=True))
+        # Experiences are recorded as the sheet's principal appellation.
+        self.principal = dict(
+            Appellation.objects.filter(is_principal=True, in_release=True).values_list("rome_id", "code")
+        )
         self.labels = {c.value: str(c.label) for c in DataCategory}
         self.staff = self._staff()
 
@@ -909,6 +913,7 @@ class Alumni:
                 for code, years_done, country in d.experiences:
                     if code in self.rome_codes:
                         experiences.append(WorkExperience(person=person, rome_id=code, country=country,
+                                                          appellation_id=self.principal.get(code),
                                                           years=Decimal(f"{min(years_done, 15):.1f}")))  # fmt: skip
         Person.objects.bulk_create(people, batch_size=500)
         Person.objects.bulk_update(people, ["created_at"], batch_size=500)  # auto_now_add on create

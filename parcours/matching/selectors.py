@@ -155,6 +155,7 @@ def _job_sources(person_id: int) -> list[scoring.JobSource]:
             duration=F("years"),
         )
         .values_list("origin", "sheet", "appellation_code", "appellation_text", "appellation_regulated", "duration")
+        .order_by()  # SQLite refuses an ORDER BY (the models' default) inside a UNION
     )
     wishes = (
         JobWish.objects.filter(person_id=person_id)
@@ -167,6 +168,7 @@ def _job_sources(person_id: int) -> list[scoring.JobSource]:
             duration=Value(None, output_field=DecimalField(max_digits=4, decimal_places=1)),
         )
         .values_list("origin", "sheet", "appellation_code", "appellation_text", "appellation_regulated", "duration")
+        .order_by()
     )
     rows = sorted(experiences.union(wishes, all=True), key=lambda r: (r[0], r[1], r[2] or 0))
     return [
@@ -265,11 +267,14 @@ def _open_needs(*, person: Person, categories: frozenset[str]) -> list[scoring.O
     assessments = ThemeAssessment.objects.filter(diagnostic_id=diagnostic_id, need__in=OPEN_NEEDS)
     if DataCategory.HEALTH not in categories:
         assessments = assessments.exclude(theme__in=SENSITIVE_THEMES)
-    themes = assessments.annotate(code=Value("", output_field=CharField())).values_list("theme", "need", "code")
+    themes = (
+        assessments.annotate(code=Value("", output_field=CharField())).values_list("theme", "need", "code").order_by()
+    )
     mapped = (
         ThemeThematique.objects.filter(theme__in=assessments.values("theme"))
         .annotate(need=Value("", output_field=CharField()))
         .values_list("theme", "need", "thematique")
+        .order_by()
     )
     levels: dict[str, str] = {}
     by_theme: dict[str, set[str]] = {}
@@ -409,12 +414,14 @@ def _programme_inputs(
             Programme.rome_jobs.through.objects.filter(programme_id__in=wanted)
             .annotate(owner_kind=Value("p", output_field=CharField()), owner=F("programme_id"), job=F("romejob_id"))
             .values_list("owner_kind", "owner", "job")  # type: ignore[misc]
+            .order_by()
         )
         if sessions:
             links = links.union(
                 Session.target_jobs.through.objects.filter(session_id__in=[s.pk for s in sessions])
                 .annotate(owner_kind=Value("s", output_field=CharField()), owner=F("session_id"), job=F("romejob_id"))
-                .values_list("owner_kind", "owner", "job"),  # type: ignore[misc]
+                .values_list("owner_kind", "owner", "job")  # type: ignore[misc]
+                .order_by(),
                 all=True,
             )
         for kind, owner, job in links:

@@ -67,5 +67,5 @@ def test_person_row_formatter_matches_the_generic_copy_encoding():
 
 
 def test_decimal_row_formatter_matches_the_generic_copy_encoding():
-    row = (1, 2, "J1501", Decimal("3.5"), "FR")
-    assert _table(WorkExperience).formatter()([row], "\tx\n").encode() == copy_text([row], "\tx")
+    rows = [(1, 2, "J1501", 10891, Decimal("3.5"), "FR"), (2, 2, "K1304", None, Decimal("1.0"), "AF")]
+    assert _table(WorkExperience).formatter()(rows, "\tx\n").encode() == copy_text(rows, "\tx")
