@@ -117,6 +117,8 @@ class ServiceProposal:
     theme_label: str
     distance_km: float | None
     reasons: list[Reason]
+    # The search criteria the directory's reasons are written from (the person's publics named).
+    criteria: Any = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -531,10 +533,9 @@ def _service_proposal(candidate: ServiceCandidate, inputs: ServiceInputs) -> Ser
         text = ngettext("Délai d'attente : %(n)s jour", "Délai d'attente : %(n)s jours", waiting) % {"n": waiting}
         minus.append(Reason(text, MINUS if waiting >= WAITING_LONG_DAYS else INFO))
 
-    reasons += [Reason(text, PLUS) for text in reasons_for(service, criteria, candidate.distance_km)]
     if candidate.distance_km is None and not criteria.has_location:
         minus.append(Reason(_("Distance non calculée : commune de la personne inconnue"), INFO))
-    return ServiceProposal(
+    proposal = ServiceProposal(
         service=service,
         score=round(score, 3),
         rank=0,
@@ -542,7 +543,17 @@ def _service_proposal(candidate: ServiceCandidate, inputs: ServiceInputs) -> Ser
         theme_label=label,
         distance_km=candidate.distance_km,
         reasons=reasons + minus,
+        # The directory's own reasons (distance, thématiques, publics, languages, places, zone) change
+        # no score: they are written only for the proposals kept (see score_services).
+        criteria=criteria,
     )
+    return proposal
+
+
+def _add_directory_reasons(proposal: ServiceProposal) -> None:
+    """Insert the directory's reasons after the need, before the reservations."""
+    found = [Reason(text, PLUS) for text in reasons_for(proposal.service, proposal.criteria, proposal.distance_km)]
+    proposal.reasons[1:1] = found
 
 
 def _with_publics(criteria: SearchCriteria, publics: list[str]) -> SearchCriteria:
@@ -562,7 +573,10 @@ def score_services(inputs: ServiceInputs) -> list[ServiceProposal]:
         proposal = _service_proposal(candidate, inputs)
         if proposal is not None:
             proposals.append(proposal)
-    return _ranked(proposals, key=lambda p: p.service.pk)[: inputs.limit]
+    kept = _ranked(proposals, key=lambda p: p.service.pk)[: inputs.limit]
+    for proposal in kept:
+        _add_directory_reasons(proposal)
+    return kept
 
 
 # --- programmes ------------------------------------------------------------------------------------

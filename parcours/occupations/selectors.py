@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Q
 
 from .models import JobTension, Mobility, ReleaseStatus, RomeRelease, SheetSkill, Skill, SkillRole
 
@@ -107,30 +107,41 @@ def shared_skills(sources: Iterable[str], targets: Iterable[str], *, release_id:
     result = {code: SharedSkills(shared=0, target_core=0) for code in target_codes}
     if not target_codes:
         return result
-    core = SheetSkill.objects.filter(
-        release_id=release_id, rome_code__in=target_codes, role=SkillRole.CORE, section__in=CORE_SECTIONS
+    # Plain SQL (portable: PostgreSQL and SQLite): these two statements run for every person's
+    # proposals, and building them through the ORM cost more than running them.
+    table = connection.ops.quote_name(SheetSkill._meta.db_table)
+    skills = connection.ops.quote_name(Skill._meta.db_table)
+    targets_in = ", ".join(["%s"] * len(target_codes))
+    sections_in = ", ".join(["%s"] * len(CORE_SECTIONS))
+    sources_in = ", ".join(["%s"] * len(source_codes))
+    held = (
+        f"t.skill_code IN (SELECT s.skill_code FROM {table} s WHERE s.release_id = %s AND s.rome_code IN ({sources_in}))"
+        if source_codes
+        else "1 = 0"
     )
-    source_skills = SheetSkill.objects.filter(release_id=release_id, rome_code__in=source_codes).values("skill_code")
-    held = Q(skill_code__in=source_skills) if source_codes else Q(pk__in=[])
-    counts = core.values("rome_code").annotate(total=Count("id"), shared=Count("id", filter=held)).order_by()
+    held_params: list[int | str] = [release_id, *source_codes] if source_codes else []
+    core = f"t.release_id = %s AND t.rome_code IN ({targets_in}) AND t.role = %s AND t.section IN ({sections_in})"
+    core_params: list[int | str] = [release_id, *target_codes, SkillRole.CORE.value, *CORE_SECTIONS]
     any_shared = False
-    for row in counts:
-        result[row["rome_code"]] = SharedSkills(shared=row["shared"], target_core=row["total"])
-        any_shared = any_shared or row["shared"] > 0
-    if not any_shared:
-        return result
-    label = Skill.objects.filter(release_id=release_id, code=OuterRef("skill_code")).values("label")[:1]
-    labelled = (
-        core.filter(held)
-        .annotate(
-            skill_label=Subquery(label),
-            position=Window(RowNumber(), partition_by=[F("rome_code")], order_by=[F("skill_label").asc()]),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.rome_code, COUNT(*), SUM(CASE WHEN {held} THEN 1 ELSE 0 END) FROM {table} t "
+            f"WHERE {core} GROUP BY t.rome_code",
+            [*held_params, *core_params],
         )
-        .filter(position__lte=SHARED_LABELS_MAX)
-        .order_by("rome_code", "position")
-        .values_list("rome_code", "skill_label")
-    )
-    for code, text in labelled:
-        if text:
-            result[code].labels.append(text)
+        for code, total, shared in cursor.fetchall():
+            result[code] = SharedSkills(shared=int(shared or 0), target_core=int(total))
+            any_shared = any_shared or bool(shared)
+        if not any_shared:
+            return result
+        cursor.execute(
+            f"SELECT rome_code, label FROM (SELECT t.rome_code AS rome_code, k.label AS label, "
+            f"ROW_NUMBER() OVER (PARTITION BY t.rome_code ORDER BY k.label) AS position FROM {table} t "
+            f"JOIN {skills} k ON k.release_id = t.release_id AND k.code = t.skill_code "
+            f"WHERE {core} AND {held}) ranked WHERE position <= %s ORDER BY rome_code, position",
+            [*core_params, *held_params, SHARED_LABELS_MAX],
+        )
+        for code, text in cursor.fetchall():
+            if text:
+                result[code].labels.append(text)
     return result
