@@ -92,6 +92,11 @@ def _forms(label: str, short_label: str) -> frozenset[str]:
     return frozenset(form for form in map(normalise, set(parts)) if form != " ")
 
 
+@functools.lru_cache(maxsize=32_768)
+def _folded(label: str) -> str:
+    return normalise(label)
+
+
 def search_appellations(query: str, *, limit: int = 20) -> list[AppellationHit]:
     """Appellations of the current release matching `query`: every word of the query must start a
     word of the appellation (accents, case and punctuation ignored), or the query is a ROME code
@@ -136,7 +141,7 @@ def search_appellations(query: str, *, limit: int = 20) -> list[AppellationHit]:
             not row["is_principal"],
             row["rarely_used"],
             len(row["label"]),
-            normalise(row["label"]),
+            _folded(row["label"]),
             row["code"],
         )
 
