@@ -9,7 +9,6 @@ Prints exactly one line per figure, `name: value`, on stdout; progress and detai
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -23,12 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_directory import LAPOSTE, SOURCE, generate_offer, import_offer, load_geography, p95  # noqa: E402
 from bench_pathways import info, prepare_database, setup_django  # noqa: E402
 
-_SHARED = [
-    Path(os.environ["SHARED_DATA_DIR"]) if os.environ.get("SHARED_DATA_DIR") else None,
-    ROOT.parent / "shared" / "data",
-    Path("/work/shared/data"),
-]
-SHARED_DATA = next((base for base in _SHARED if base and base.is_dir()), ROOT.parent / "shared" / "data")
+from tests.shared_data import SHARED_DATA  # noqa: E402
 
 # What counsellors type: job titles with and without accents, in capitals, or a few letters.
 TYPED_QUERIES = (

@@ -2,7 +2,7 @@
 it, to pre-fill a search from a pathway. Pure. Every code is a value of the schema package's
 Thematique vocabulary (a test checks it against the package)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from parcours.diagnostics.enums import Theme
 
@@ -80,11 +80,15 @@ THEME_THEMATIQUES: dict[str, tuple[str, ...]] = {
 }
 
 
-def thematiques_for_themes(themes: Iterable[str]) -> list[str]:
-    """The thématiques answering these diagnostic themes, without duplicates, in the order given."""
+def thematiques_for_themes(
+    themes: Iterable[str], mapping: Mapping[str, Iterable[str]] = THEME_THEMATIQUES
+) -> list[str]:
+    """The thématiques answering these diagnostic themes, without duplicates, in the order given.
+    `mapping` is the editable table in use (parcours.matching.selectors.theme_mapping); these
+    defaults only seed it."""
     codes: list[str] = []
     for theme in themes:
-        for code in THEME_THEMATIQUES.get(theme, ()):
+        for code in mapping.get(theme, ()):
             if code not in codes:
                 codes.append(code)
     return codes

@@ -10,11 +10,11 @@
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
+from parcours.organisations.enums import Role
 from parcours.organisations.models import Membership
 from parcours.pathways.enums import PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
-from parcours.programmes.access import is_follow_up_member
+from parcours.programmes.access import is_follow_up_member, is_follow_up_seat
 
 
 def can_view_proposals(membership: Membership | None, pathway: Pathway) -> bool:
@@ -22,19 +22,9 @@ def can_view_proposals(membership: Membership | None, pathway: Pathway) -> bool:
 
 
 def can_view_proposals_from_seat(membership: Membership | None, own_seat: FollowUpMember | None) -> bool:
-    """can_view_proposals without a query, from the reader's seat already read with its membership,
-    user and organisation (the pathway tabs list the active seats): the "Pistes" tab is shown to
-    exactly the readers the page lets in."""
-    if own_seat is None or own_seat.ended_at is not None or membership is None:
-        return False
-    seated = own_seat.membership  # select_related by group_members: no query
-    return bool(
-        seated.pk == membership.pk
-        and seated.is_active
-        and seated.organisation.is_active
-        and seated.user.is_active
-        and seated.role in ACCOMPANYING_ROLES
-    )
+    """can_view_proposals without a query, from the reader's seat already read by the pathway tabs:
+    the "Pistes" tab is shown to exactly the readers the page lets in."""
+    return is_follow_up_seat(membership, own_seat)
 
 
 def can_decide(membership: Membership | None, pathway: Pathway) -> bool:

@@ -594,3 +594,13 @@ def recommend_for(
     return scoring.PersonRecommendations(
         jobs=jobs, services=services, programmes=programmes, dismissed=dismissed_list, notes=notes
     )
+
+
+def theme_mapping() -> dict[str, list[str]]:
+    """The editable theme → thématiques table ({theme: [thématique, …]}, alphabetical), one query.
+    The directory's search prefilled from a pathway reads it too, so that an administrator's edit
+    changes both the proposals and that search."""
+    mapping: dict[str, list[str]] = {}
+    for theme, code in ThemeThematique.objects.order_by("theme", "thematique").values_list("theme", "thematique"):
+        mapping.setdefault(theme, []).append(code)
+    return mapping

@@ -166,6 +166,38 @@ def _create(**values) -> RecommendationFeedback:
         raise
 
 
+def _decide(
+    *,
+    pathway: Pathway,
+    kind: str,
+    key: str,
+    label: str,
+    theme: str,
+    score: float | None,
+    rank: int | None,
+    membership: Membership,
+    acting_user,
+    **decision,
+) -> RecommendationFeedback:
+    """Write a checked decision (`decision`: its decision, reason, note, referral, enrolment) with
+    who took it and the person's département, then its timeline event and audit entry."""
+    feedback = _create(
+        pathway=pathway,
+        kind=kind,
+        key=key,
+        label=label,
+        theme=theme,
+        score=score,
+        rank=rank,
+        decided_by=acting_user,
+        organisation=membership.organisation,
+        departement_id=_departement_id(pathway),
+        **decision,
+    )
+    _audit(feedback, acting_user=acting_user, membership=membership, action=AuditAction.CREATE, pathway=pathway)
+    return feedback
+
+
 @transaction.atomic
 def feedback_dismiss(
     *,
@@ -200,23 +232,20 @@ def feedback_dismiss(
     if existing is not None:
         # Retained or dismissed already: "Réafficher" first (a stale page must not overwrite it).
         raise ValidationError(_already_dismissed_message(existing))
-    feedback = _create(
+    return _decide(
         pathway=pathway,
         kind=kind,
         key=key,
         label=label,
         theme=theme,
+        score=score,
+        rank=rank,
+        membership=membership,
+        acting_user=acting_user,
         decision=FeedbackDecision.DISMISSED,
         reason=reason,
         note=note,
-        score=score,
-        rank=rank,
-        decided_by=acting_user,
-        organisation=membership.organisation,
-        departement_id=_departement_id(pathway),
     )
-    _audit(feedback, acting_user=acting_user, membership=membership, action=AuditAction.CREATE, pathway=pathway)
-    return feedback
 
 
 @transaction.atomic
@@ -265,25 +294,20 @@ def feedback_accept(
         return existing
     if existing is not None:
         _revoke(existing, acting_user=acting_user, membership=membership, pathway=pathway)
-    feedback = _create(
+    return _decide(
         pathway=pathway,
         kind=kind,
         key=key,
         label=label,
         theme=theme,
-        decision=FeedbackDecision.ACCEPTED,
-        reason="",
-        note="",
         score=score,
         rank=rank,
-        decided_by=acting_user,
-        organisation=membership.organisation,
-        departement_id=_departement_id(pathway),
+        membership=membership,
+        acting_user=acting_user,
+        decision=FeedbackDecision.ACCEPTED,
         referral=referral,
         enrolment=enrolment,
     )
-    _audit(feedback, acting_user=acting_user, membership=membership, action=AuditAction.CREATE, pathway=pathway)
-    return feedback
 
 
 def _revoke(feedback: RecommendationFeedback, *, acting_user, membership: Membership, pathway: Pathway) -> None:

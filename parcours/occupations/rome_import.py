@@ -254,6 +254,19 @@ def _read_version_file(directory: Path) -> tuple[str, date | None]:
     return title, published
 
 
+def _skill_kind(stem: str, row: dict[str, str]) -> str:
+    """A savoir, or a competence's kind. The publisher files the savoir-être under "Savoir-être
+    professionnel" (all of them are macro-compétences in v460): that category wins, so that they can
+    be told apart."""
+    if stem == "referentiel_savoir":
+        return SkillKind.SAVOIR
+    if row["cat_comp"] == SAVOIR_ETRE:
+        return SkillKind.SAVOIR_ETRE
+    if row["nature"] == "Macro-compétence":
+        return SkillKind.MACRO
+    return SkillKind.COMPETENCE
+
+
 def _flag(value: str) -> bool | None:
     return True if value == "O" else False if value == "N" else None
 
@@ -378,56 +391,37 @@ def _parse(directory: Path, problems: _Problems) -> _Parsed | None:
             )
         )
 
-    # Skills: competences and savoirs share one code space (OGR codes).
+    # Skills: competences and savoirs share one code space (OGR codes), so one loop reads both files
+    # (columns: code, label, category, sub-category).
     skill_codes: set[int] = set()
-    stem = "referentiel_competence"
-    for row in tables[stem]:
-        ogr = _int(row["code_ogr"], where=at(stem, row), column="code_ogr", problems=problems)
-        if ogr is None:
-            continue
-        if ogr in skill_codes:
-            problems.add(f"{at(stem, row)} : la compétence {ogr} figure deux fois.")
-            continue
-        skill_codes.add(ogr)
-        # The publisher files the savoir-être under "Savoir-être professionnel" (all of them are
-        # macro-compétences in v460): that category wins, so that they can be told apart.
-        if row["cat_comp"] == SAVOIR_ETRE:
-            kind = SkillKind.SAVOIR_ETRE
-        elif row["nature"] == "Macro-compétence":
-            kind = SkillKind.MACRO
-        else:
-            kind = SkillKind.COMPETENCE
-        parsed.skills.append(
-            Skill(
-                code=ogr,
-                kind=kind,
-                label=row["libelle_competence"][:500],
-                category=row["cat_comp"][:255],
-                subcategory=row["sous_cat_comp"][:255],
-                transition_eco=_flag(row["transition_eco"]),
-                transition_num=_flag(row["transition_num"]),
+    skill_files = (
+        ("referentiel_competence", ("code_ogr", "libelle_competence", "cat_comp", "sous_cat_comp"), "la compétence"),
+        (
+            "referentiel_savoir",
+            ("code_ogr_savoir", "libelle_savoir", "categorie_savoir", "sous_categorie_savoir"),
+            "le savoir",
+        ),
+    )
+    for stem, (code_column, label_column, category_column, subcategory_column), what in skill_files:
+        for row in tables[stem]:
+            ogr = _int(row[code_column], where=at(stem, row), column=code_column, problems=problems)
+            if ogr is None:
+                continue
+            if ogr in skill_codes:
+                problems.add(f"{at(stem, row)} : {what} {ogr} figure deux fois (ou porte le code d'un autre item).")
+                continue
+            skill_codes.add(ogr)
+            parsed.skills.append(
+                Skill(
+                    code=ogr,
+                    kind=_skill_kind(stem, row),
+                    label=row[label_column][:500],
+                    category=row[category_column][:255],
+                    subcategory=row[subcategory_column][:255],
+                    transition_eco=_flag(row["transition_eco"]),
+                    transition_num=_flag(row["transition_num"]),
+                )
             )
-        )
-    stem = "referentiel_savoir"
-    for row in tables[stem]:
-        ogr = _int(row["code_ogr_savoir"], where=at(stem, row), column="code_ogr_savoir", problems=problems)
-        if ogr is None:
-            continue
-        if ogr in skill_codes:
-            problems.add(f"{at(stem, row)} : le savoir {ogr} figure deux fois (ou porte le code d'une compétence).")
-            continue
-        skill_codes.add(ogr)
-        parsed.skills.append(
-            Skill(
-                code=ogr,
-                kind=SkillKind.SAVOIR,
-                label=row["libelle_savoir"][:500],
-                category=row["categorie_savoir"][:255],
-                subcategory=row["sous_categorie_savoir"][:255],
-                transition_eco=_flag(row["transition_eco"]),
-                transition_num=_flag(row["transition_num"]),
-            )
-        )
 
     # Core / emerging flags. coherence_item also lists the work contexts (bloc 6), which are not
     # imported: a code that is no skill is skipped, but its sheet must exist.

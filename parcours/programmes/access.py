@@ -67,6 +67,15 @@ def is_follow_up_member(membership: Membership | None, pathway: Pathway) -> bool
     )
 
 
+def is_follow_up_seat(membership: Membership | None, seat: FollowUpMember | None) -> bool:
+    """is_follow_up_member without a query, from the reader's seat on the pathway (None when they
+    have none) read with its membership, organisation and user (pathways.selectors.group_members)."""
+    if membership is None or seat is None or seat.ended_at is not None or seat.membership_id != membership.pk:
+        return False
+    seated = seat.membership
+    return _live(seated) and seated.role in ACCOMPANYING_ROLES
+
+
 def can_view_enrolment(membership: Membership | None, enrolment: Enrolment) -> bool:
     return is_operator_staff(membership, enrolment.session) or is_follow_up_member(membership, enrolment.pathway)
 

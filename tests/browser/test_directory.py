@@ -18,7 +18,7 @@ def counsellor(db):
     )
 
 
-def test_find_a_service_from_a_pathway(page, axe_check, browser_login, counsellor, amina_pathway):
+def test_find_a_service_from_a_pathway(page, axe_check, browser_login, counsellor, amina_pathway, theme_mapping):
     ServiceFactory(
         nom="Français langue étrangère — Rezé",
         place=REZE,

@@ -28,7 +28,7 @@ from parcours.people.models import JobWish, JobWishKind, WorkExperience
 from parcours.referrals.models import Referral
 from parcours.territories.models import Commune
 from tests.directory.factories import REZE, ServiceFactory
-from tests.factories import MembershipFactory, OrganisationFactory, RomeJobFactory
+from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, RomeJobFactory
 from tests.programmes.factories import ProgrammeFactory, SessionFactory
 
 HOUSING = "logement-hebergement--louer-un-logement"
@@ -195,3 +195,40 @@ def test_job_pages_and_usage_page_pass_axe(page, axe_check, browser_login, couns
     page.goto("/pistes/usage/")
     assert page.get_by_role("heading", name=re.compile("Usage des pistes")).first.is_visible()
     axe_check(page, "pistes-usage")
+
+
+def test_appellation_picker_domains_mapping_and_releases_pages_pass_axe(
+    page, axe_check, browser_login, counsellor, amina_pathway, pistes
+):
+    """The pages of this issue that the journeys above do not open: the appellation picker of the
+    person's situation (searched without JavaScript), the French levels per domain and the theme →
+    thématique mapping as a counsellor, then as a platform administrator the editable forms and the
+    ROME releases page."""
+    from tests.factories import UserFactory
+
+    browser_login(counsellor)
+    page.goto(f"/parcours/{amina_pathway.pk}/fiche/situation/?experience-q=aide+soignant")
+    assert page.get_by_role("radio", name=re.compile("Aide-soignant")).first.is_visible()
+    axe_check(page, "situation-appellation-picker")
+    page.goto("/metiers/domaines/")
+    assert page.get_by_role("heading", name=re.compile("français", re.IGNORECASE)).first.is_visible()
+    axe_check(page, "domain-levels-read")
+    page.goto("/pistes/correspondances/")
+    axe_check(page, "theme-mapping-read")
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    page.context.clear_cookies()
+    page.goto("/connexion/")
+    page.get_by_label("Nom d’utilisateur").fill(admin.username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+    for url, name in (
+        ("/metiers/domaines/", "domain-levels-edit"),
+        ("/pistes/correspondances/", "theme-mapping-edit"),
+        ("/metiers/referentiel/", "rome-releases"),
+    ):
+        response = page.goto(url)
+        assert response.status == 200 and page.url.endswith(url)
+        assert page.locator("h1").first.is_visible()
+        axe_check(page, name)

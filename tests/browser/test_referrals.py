@@ -42,7 +42,7 @@ def _log_out(page):
 
 
 def test_referral_to_an_association_and_back_with_an_outcome(
-    page, axe_check, browser_login, counsellor, association_pro, amina_pathway
+    page, axe_check, browser_login, counsellor, association_pro, amina_pathway, theme_mapping
 ):
     ServiceFactory(
         nom=SERVICE_NAME,

@@ -335,6 +335,19 @@ def test_appellation_of_an_unknown_sheet_is_refused(full, copy):
     assert_refused(copy, full, f"ligne 2 : l'appellation {code} renvoie à une fiche inconnue « N9998 ».")
 
 
+def test_savoir_with_the_code_of_a_competence_is_refused(full, copy):
+    """Competences and savoirs share one code space: a savoir may not reuse a competence's code."""
+    competences = (copy / "unix_referentiel_competence_v460_utf8.csv").read_text(encoding="utf-8").split("\n")
+    taken = competences[1].split('","')[0].strip('"')
+    path = copy / "unix_referentiel_savoir_v460_utf8.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split('","')
+    cells[0] = '"' + taken
+    lines[1] = '","'.join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    assert_refused(copy, full, f"ligne 2 : le savoir {taken} figure deux fois (ou porte le code d'un autre item).")
+
+
 def test_mobility_to_an_unknown_sheet_is_refused(full, copy):
     path = copy / "unix_rubrique_mobilite_v460_utf8.csv"
     path.write_text(path.read_text(encoding="utf-8") + '"A1101","N9998","9"\n', encoding="utf-8")

@@ -1,6 +1,4 @@
-import os
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -10,17 +8,9 @@ from parcours.audit.models import AuditEntry
 from parcours.territories.importers import WrongFileKind, import_communes, parse_laposte
 from parcours.territories.models import Commune, Departement
 from tests.factories import CommuneFactory, DepartementFactory
+from tests.shared_data import SHARED_DATA
 
-# The workplace's shared referentials: beside the checkout, or where SHARED_DATA_DIR says (a clone elsewhere).
-_SHARED_CANDIDATES = [
-    Path(os.environ["SHARED_DATA_DIR"]) if os.environ.get("SHARED_DATA_DIR") else None,
-    Path(__file__).resolve().parents[2].parent / "shared" / "data",
-    Path("/work/shared/data"),
-]
-LAPOSTE_FILE = next(
-    (base / "geo" / "laposte_hexasmal.csv" for base in _SHARED_CANDIDATES if base and (base / "geo").is_dir()),
-    Path("shared/data/geo/laposte_hexasmal.csv"),
-)
+LAPOSTE_FILE = SHARED_DATA / "geo" / "laposte_hexasmal.csv"
 HEADER = "Code_commune_INSEE;Nom_commune;Code_postal;Libelle_acheminement;Ligne_5;coordonnees_gps"
 
 

@@ -17,6 +17,7 @@ from parcours.directory import vocabulary
 from parcours.directory.mapping import thematiques_for_themes
 from parcours.directory.search import DEFAULT_DISTANCE_KM
 from parcours.directory.selectors import describe, search_queryset, visible_service, zone_names
+from parcours.matching.selectors import theme_mapping
 from parcours.pathways.models import Pathway
 from parcours.pathways.selectors import pathway_get_for
 from parcours.people.languages import LANGUAGE_NAMES, language_name
@@ -78,7 +79,7 @@ def prefill_from_pathway(pathway: Pathway, categories: frozenset[str]) -> dict:
     spoken = [] if "fr" in (person.languages or []) else list(person.languages or [])
     language = next((code for code in [interpreting, *spoken] if code and code in LANGUAGE_NAMES), "")
     return {
-        "thematiques": thematiques_for_themes(themes),
+        "thematiques": thematiques_for_themes(themes, theme_mapping()),
         "commune": str(person.commune) if person.commune_id else "",
         "distance_km": DEFAULT_DISTANCE_KM,
         "include_remote": True,

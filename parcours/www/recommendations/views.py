@@ -30,8 +30,9 @@ from parcours.diagnostics.enums import Theme
 from parcours.directory import vocabulary
 from parcours.matching import access, services, stats
 from parcours.matching.enums import DismissReason, RecommendationKind
-from parcours.matching.models import RecommendationFeedback, ThemeThematique
+from parcours.matching.models import NOTE_MAX_LENGTH
 from parcours.matching.selectors import recommend_for
+from parcours.matching.selectors import theme_mapping as read_theme_mapping
 from parcours.programmes import eligibility as rules
 from parcours.territories.models import Departement
 from parcours.users.models import User
@@ -211,7 +212,7 @@ def pathway_recommendations(request, pathway, categories):
             "notes": list(recommendations.notes),
             "can_decide": access.can_decide(membership, pathway),
             "reason_choices": DismissReason.choices,
-            "note_max_length": 500,
+            "note_max_length": NOTE_MAX_LENGTH,
             "mapping_url": reverse("theme_mapping"),
         }
     )
@@ -226,14 +227,9 @@ def _back(pathway, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _run(request, write) -> bool:
-    """Run a service: its French message as an error alert (nothing written), a refusal as a 403."""
-    try:
-        write()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return False
-    return True
+def _refused(request, exc: ValidationError) -> None:
+    """A service's French message as an error alert: it wrote nothing."""
+    messages.error(request, " ".join(exc.messages))
 
 
 @require_POST
@@ -245,49 +241,42 @@ def recommendation_dismiss(request, pathway, categories):
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return redirect(_back(pathway))
     data = form.cleaned_data
-    dismissed: list[RecommendationFeedback] = []
-    done = _run(
-        request,
-        lambda: dismissed.append(
-            services.feedback_dismiss(
-                pathway=pathway,
-                kind=data["kind"],
-                key=data["key"],
-                theme=data["theme"],
-                reason=data["reason"],
-                note=data["note"],
-                score=data["score"],
-                rank=data["rank"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        ),
-    )
-    if done:
-        messages.success(
-            request,
-            _("« %(label)s » est écartée : elle figure dans les propositions écartées, d'où vous pouvez la réafficher.")
-            % {"label": dismissed[0].label},
+    try:
+        dismissed = services.feedback_dismiss(
+            pathway=pathway,
+            kind=data["kind"],
+            key=data["key"],
+            theme=data["theme"],
+            reason=data["reason"],
+            note=data["note"],
+            score=data["score"],
+            rank=data["rank"],
+            membership=request.membership,
+            acting_user=request.user,
         )
-        return redirect(_back(pathway, "ecartees"))
-    return redirect(_back(pathway))
+    except ValidationError as exc:
+        _refused(request, exc)
+        return redirect(_back(pathway))
+    messages.success(
+        request,
+        _("« %(label)s » est écartée : elle figure dans les propositions écartées, d'où vous pouvez la réafficher.")
+        % {"label": dismissed.label},
+    )
+    return redirect(_back(pathway, "ecartees"))
 
 
 @require_POST
 @pathway_view()
 def recommendation_restore(request, pathway, categories, feedback_id: int):
     access.require_decide(request.membership, pathway)
-    restored: list[RecommendationFeedback] = []
-    done = _run(
-        request,
-        lambda: restored.append(
-            services.feedback_revoke(
-                pathway=pathway, feedback_id=feedback_id, membership=request.membership, acting_user=request.user
-            )
-        ),
-    )
-    if done:
-        messages.success(request, _("« %(label)s » est de nouveau proposée.") % {"label": restored[0].label})
+    try:
+        restored = services.feedback_revoke(
+            pathway=pathway, feedback_id=feedback_id, membership=request.membership, acting_user=request.user
+        )
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("« %(label)s » est de nouveau proposée.") % {"label": restored.label})
     return redirect(_back(pathway))
 
 
@@ -300,25 +289,21 @@ def recommendation_job_target(request, pathway, categories, code: str):
         messages.error(request, _("Cette proposition de métier n'est pas valide : rechargez la page."))
         return redirect(_back(pathway))
     data = form.cleaned_data
-    added = []
-    done = _run(
-        request,
-        lambda: added.append(
-            services.job_target_accept(
-                pathway=pathway,
-                code=code,
-                appellation_code=data["appellation_code"],
-                score=data["score"],
-                rank=data["rank"],
-                membership=request.membership,
-                acting_user=request.user,
-            )
-        ),
-    )
-    if done:
+    try:
+        wish = services.job_target_accept(
+            pathway=pathway,
+            code=code,
+            appellation_code=data["appellation_code"],
+            score=data["score"],
+            rank=data["rank"],
+            membership=request.membership,
+            acting_user=request.user,
+        )
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
         messages.success(
-            request,
-            _("« %(label)s » est ajouté aux métiers visés de la personne.") % {"label": added[0].appellation.label},
+            request, _("« %(label)s » est ajouté aux métiers visés de la personne.") % {"label": wish.appellation.label}
         )
     return redirect(_back(pathway))
 
@@ -407,9 +392,7 @@ def theme_mapping(request):
     can_edit = access.can_edit_mapping(user)
     if request.method == "POST" and not can_edit:
         raise PermissionDenied(_("Seul·e un·e administrateur·rice de la plateforme peut modifier les correspondances."))
-    mapping: dict[str, list[str]] = {}
-    for theme, code in ThemeThematique.objects.order_by("theme", "thematique").values_list("theme", "thematique"):
-        mapping.setdefault(theme, []).append(code)
+    mapping = read_theme_mapping()
 
     editing = None
     form = None

@@ -171,6 +171,22 @@ def person_pathway(membership, reze):
     return PathwayFactory(person=person, referent=membership)
 
 
+@pytest.fixture(autouse=True)
+def _mapping(theme_mapping):
+    """The search prefilled from a pathway reads the editable theme → thématique table."""
+
+
+def test_the_prefilled_search_follows_the_editable_mapping(login, membership, person_pathway):
+    from parcours.matching.models import ThemeThematique
+
+    ThemeThematique.objects.filter(theme="logement").delete()
+    ThemeThematique.objects.create(theme="logement", thematique="famille--garde-denfants")
+    html = html_of(search(login(membership), parcours=person_pathway.pk))
+    assert _selected(html, "famille--garde-denfants")
+    assert not _selected(html, HOUSING)
+    assert _selected(html, FRENCH)
+
+
 def _selected(html: str, value: str) -> bool:
     return f'value="{value}" selected' in html
 
