@@ -14,7 +14,15 @@ from parcours.organisations.models import Organisation
 from parcours.pathways.models import Pathway
 from parcours.territories.models import Departement
 
-from .enums import DismissReason, FeedbackDecision, RecommendationKind
+from .enums import (
+    BatchKind,
+    BatchStatus,
+    DismissReason,
+    FeedbackDecision,
+    ModelStatus,
+    RecommendationKind,
+    ScoreSource,
+)
 
 NOTE_MAX_LENGTH = 500
 
@@ -88,3 +96,127 @@ class RecommendationFeedback(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["departement", "kind", "decided_at"], name="feedback_by_territory")]
+
+
+class OutcomeModel(models.Model):
+    """A trained outcome model: the probability that a candidate placed in a session leaves the
+    programme with a positive outcome. Stored as numbers (coefficients, scaling, Platt calibration),
+    never as a pickle, with its measured quality. `programme` None: trained on every programme."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.CASCADE, null=True, blank=True, related_name="outcome_models"
+    )
+    status = models.CharField(max_length=16, choices=ModelStatus.choices)
+    trained_at = models.DateTimeField(default=timezone.now)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    n_samples = models.PositiveIntegerField(default=0)
+    n_positive = models.PositiveIntegerField(default=0)
+    # Cross-validated quality: AUC (mean and per fold), Brier score, calibration bins
+    # [{"predicted": .., "observed": .., "n": ..}].
+    auc = models.FloatField(null=True, blank=True)
+    auc_folds = models.JSONField(default=list, blank=True)
+    brier = models.FloatField(null=True, blank=True)
+    calibration = models.JSONField(default=list, blank=True)
+    features = models.JSONField(default=list, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("modèle de réussite")
+        ordering = ["-trained_at", "-pk"]
+
+
+class PlacementBatch(models.Model):
+    """One placement run for a programme: its candidates (lines), settings, the proposed assignment,
+    its fairness report, then the planner's validation, which turns it into enrolments."""
+
+    programme = models.ForeignKey("programmes.Programme", on_delete=models.PROTECT, related_name="placement_batches")
+    kind = models.CharField(max_length=8, choices=BatchKind.choices, default=BatchKind.BATCH)
+    status = models.CharField(_("état"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.DRAFT)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    # Optional balancing, in % of a session's (or a territory's) free places:
+    # {"session_min": 0-100, "session_max": 0-100, "territory_min": .., "territory_max": ..}.
+    balancing = models.JSONField(_("équilibrage"), default=dict, blank=True)
+    seed = models.PositiveIntegerField(default=0)
+    solver = models.CharField(max_length=16, blank=True)  # "flow", "mip" or "online"
+    proven_optimal = models.BooleanField(default=False)
+    objective = models.FloatField(null=True, blank=True)
+    score_source = models.CharField(max_length=16, choices=ScoreSource.choices, blank=True)
+    outcome_model = models.ForeignKey(OutcomeModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The binding constraints when not everybody could be placed (French sentences), and the report
+    # comparing the optimiser with first-come first-served and random assignment.
+    infeasibility = models.JSONField(default=list, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("affectation")
+        ordering = ["-created_at", "-pk"]
+
+
+class PlacementLine(models.Model):
+    """One candidate of a batch: preferences (set before solving), the proposal with its
+    explanation, the planner's override, and the enrolment it became."""
+
+    batch = models.ForeignKey(PlacementBatch, on_delete=models.CASCADE, related_name="lines")
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="+")
+    # The open candidacy the line comes from (moved to the chosen session at validation).
+    candidacy = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    arrived_at = models.DateTimeField(default=timezone.now)  # candidacy date: the first-come order
+    # Preferences and constraints, editable before solving.
+    household = models.CharField(_("foyer"), max_length=20, blank=True)
+    accepts_move = models.BooleanField(_("accepte de déménager"), default=False)
+    needs_childcare = models.BooleanField(_("a besoin d'une garde d'enfants"), default=False)
+    preferred_sessions = models.JSONField(_("sessions souhaitées"), default=list, blank=True)
+    refused_sessions = models.JSONField(_("sessions refusées"), default=list, blank=True)
+    # The proposal and its explanation.
+    proposed_session = models.ForeignKey(
+        "programmes.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    predicted = models.FloatField(null=True, blank=True)
+    factors = models.JSONField(default=list, blank=True)  # [{"label": .., "effect": ..}]
+    price = models.FloatField(null=True, blank=True)
+    excluded = models.JSONField(default=list, blank=True)  # [{"session": id, "label": .., "constraint": code}]
+    next_best = models.JSONField(default=dict, blank=True)  # {"session": id, "label": .., "predicted": ..}
+    unplaced_reason = models.CharField(max_length=500, blank=True)
+    # The planner's decision.
+    final_session = models.ForeignKey(
+        "programmes.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_reason = models.CharField(_("motif de la modification"), max_length=500, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    enrolment = models.ForeignKey(
+        "programmes.Enrolment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("candidat·e d'une affectation")
+        ordering = ["batch", "arrived_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["batch", "pathway"], name="placement_line_unique")]
+
+
+class PlacementPrices(models.Model):
+    """Prices per session for the online mode: the dual values of the capacity constraints of the
+    assignment LP solved on the expected arrivals, refreshed on a schedule."""
+
+    programme = models.ForeignKey("programmes.Programme", on_delete=models.CASCADE, related_name="placement_prices")
+    computed_at = models.DateTimeField(default=timezone.now)
+    expected_arrivals = models.PositiveIntegerField(default=0)
+    prices = models.JSONField(default=dict)  # {"<session id>": price}
+    score_source = models.CharField(max_length=16, choices=ScoreSource.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("prix des sessions")
+        ordering = ["-computed_at", "-pk"]

@@ -104,6 +104,12 @@ class Session(models.Model):
     partner_companies = models.JSONField(_("entreprises partenaires"), default=list, blank=True)
     offers_childcare = models.BooleanField(_("solution de garde d'enfants"), default=False)
     offers_housing = models.BooleanField(_("hébergement proposé"), default=False)
+    # Placement constraints: the minimum French level to follow the session (blank: none), and
+    # whether it can host a household whose members are placed together.
+    min_french_level = models.CharField(
+        _("niveau de français minimum"), max_length=4, choices=CecrlLevel.choices, blank=True
+    )
+    hosts_households = models.BooleanField(_("accueille les familles"), default=False)
     status = models.CharField(
         _("statut"), max_length=16, choices=enums.SessionStatus.choices, default=enums.SessionStatus.OPEN
     )

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("parcours.www.programmes.urls")),
     path("", include("parcours.www.occupations.urls")),
     path("", include("parcours.www.recommendations.urls")),
+    path("", include("parcours.www.placement.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.pathways.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.diagnostics.urls")),
     path("parcours/<int:pathway_id>/", include("parcours.www.plans.urls")),
