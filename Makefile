@@ -9,7 +9,7 @@ export PGPORT ?= 54329
 TEST_DATABASE_URL ?= postgres://parcours@127.0.0.1:$(PGPORT)/parcours
 DEMO_ENV := DJANGO_SETTINGS_MODULE=config.settings.dev
 
-.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals bench-programmes bench-recommend pg-start pg-stop clean
+.PHONY: install demo demo-data serve test test-python lint fix migrations-check smoke browser bench bench-pathways bench-directory bench-referrals bench-programmes bench-recommend bench-placement pg-start pg-stop clean
 
 install: $(STAMP)
 $(STAMP): requirements/base.txt requirements/test.txt
@@ -38,7 +38,7 @@ pg-stop:
 # Typed modules: services (writes), selectors (scoped reads) and pure cores.
 TYPED := parcours/audit/chain.py parcours/diagnostics/rules.py $(wildcard parcours/*/services*.py) \
 	$(wildcard parcours/*/selectors*.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py parcours/programmes/access.py parcours/programmes/eligibility.py parcours/programmes/facts.py parcours/programmes/indicators.py parcours/programmes/stats.py \
-	$(wildcard parcours/matching/scoring.py parcours/matching/stats.py parcours/matching/access.py parcours/occupations/rome_import.py parcours/occupations/tension_import.py parcours/occupations/search.py parcours/occupations/sheets.py) \
+	$(wildcard parcours/matching/scoring.py parcours/matching/placement.py parcours/matching/fairness.py parcours/matching/outcome.py parcours/matching/placement_build.py parcours/matching/stats.py parcours/matching/access.py parcours/occupations/rome_import.py parcours/occupations/tension_import.py parcours/occupations/search.py parcours/occupations/sheets.py) \
 	$(addprefix parcours/directory/,records.py search.py quality.py importing.py exporting.py mapping.py vocabulary.py duplicates.py) \
 	parcours/territories/geo.py parcours/territories/importers.py
 
@@ -67,7 +67,7 @@ test: install
 	  $(MAKE) --no-print-directory smoke && \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest --create-db -q -m browser
 
-bench: bench-pathways bench-directory bench-referrals bench-programmes bench-recommend
+bench: bench-pathways bench-directory bench-referrals bench-programmes bench-recommend bench-placement
 
 bench-pathways: install
 	@scripts/pg.sh start
@@ -97,3 +97,7 @@ bench-recommend: install
 	@scripts/pg.sh start
 	@trap 'scripts/pg.sh stop' EXIT; \
 	  DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/bench_recommend.py $(BENCH_ARGS)
+
+# Placement solver core on synthetic instances (pure: no database).
+bench-placement: install
+	$(PY) bench/bench_placement.py $(BENCH_ARGS)
