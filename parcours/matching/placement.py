@@ -34,6 +34,7 @@ over m sessions). The online mode (Ahani et al., 2024) places each arriving pers
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -230,13 +231,15 @@ def _solve_flow(instance: Instance) -> Solution:
     # maximum flow of minimum cost; with them, each level gets its own cost scale.
     scale, big, bigger = _scale(n, nodes, 3) if has_minimum else (MAX_SCALE, 0, 0)
 
-    allowed = instance.allowed
-    rows, cols = np.nonzero(allowed)
+    # Person → session arcs, added by blocks of people to keep temporary arrays small; the arc ids
+    # of a block are consecutive, so the flows are read back block by block the same way.
     flow = min_cost_flow.SimpleMinCostFlow()
-    if len(rows):
-        costs = -(big + np.rint(instance.scores[rows, cols] * scale).astype(np.int64))
+    for start, rows, cols in _blocks(instance):
+        costs = np.rint(instance.scores[rows + start, cols] * scale).astype(np.int64)
+        costs += big
+        np.negative(costs, out=costs)
         flow.add_arcs_with_capacity_and_unit_cost(
-            rows.astype(np.int32), (cols + n).astype(np.int32), np.ones(len(rows), dtype=np.int64), costs
+            (rows + start).astype(np.int32), (cols + n).astype(np.int32), np.ones(len(rows), dtype=np.int64), costs
         )
     people = np.arange(n, dtype=np.int32)
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -264,10 +267,22 @@ def _solve_flow(instance: Instance) -> Solution:
     if status != flow.OPTIMAL:
         raise PlacementError("Le calcul de l'affectation a échoué (flot à coût minimum).")
     assignment = np.full(n, -1, dtype=np.int64)
-    if len(rows):
-        used = flow.flows(np.arange(len(rows))) > 0
-        assignment[rows[used]] = cols[used]
+    first_arc = 0
+    for start, rows, cols in _blocks(instance):
+        used = flow.flows(np.arange(first_arc, first_arc + len(rows), dtype=np.int64)) > 0
+        assignment[rows[used] + start] = cols[used]
+        first_arc += len(rows)
     return _finish(instance, assignment, "flow", True)
+
+
+BLOCK = 20_000
+
+
+def _blocks(instance: Instance) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(first person, rows, columns) of the allowed pairs, by blocks of BLOCK people."""
+    for start in range(0, instance.n, BLOCK):
+        rows, cols = np.nonzero(instance.allowed[start : start + BLOCK])
+        yield start, rows, cols
 
 
 def _solve_mip(instance: Instance, households: list[np.ndarray], time_limit_s: float) -> Solution:

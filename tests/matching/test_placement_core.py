@@ -260,3 +260,17 @@ def test_bad_input_is_refused_in_french(kwargs, message):
     with pytest.raises(PlacementError) as error:
         Instance(**base)
     assert error.value.args[0] == message
+
+
+def test_arcs_added_by_blocks_give_the_same_optimum(monkeypatch):
+    from parcours.matching import placement
+
+    rng = np.random.default_rng(3)
+    n, m = 50, 4
+    exclusion = np.where(rng.random((n, m)) < 0.3, Exclusion.DISTANCE, 0)
+    instance = Instance(rng.random((n, m)), exclusion, np.full(m, 10), np.arange(n), np.ones(m, bool), np.zeros(m, int))
+    whole = solve(instance)
+    monkeypatch.setattr(placement, "BLOCK", 7)
+    blocked = solve(instance)
+    assert (blocked.assignment == whole.assignment).all()
+    assert blocked.objective == pytest.approx(whole.objective)
