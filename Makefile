@@ -38,7 +38,7 @@ pg-stop:
 # Typed modules: services (writes), selectors (scoped reads) and pure cores.
 TYPED := parcours/audit/chain.py parcours/diagnostics/rules.py $(wildcard parcours/*/services*.py) \
 	$(wildcard parcours/*/selectors*.py) parcours/pathways/retention.py parcours/pathways/breaks.py parcours/pathways/orientation.py parcours/referrals/links.py parcours/programmes/access.py parcours/programmes/eligibility.py parcours/programmes/facts.py parcours/programmes/indicators.py parcours/programmes/stats.py \
-	$(wildcard parcours/matching/scoring.py parcours/matching/placement.py parcours/matching/fairness.py parcours/matching/outcome.py parcours/matching/placement_build.py parcours/matching/stats.py parcours/matching/access.py parcours/occupations/rome_import.py parcours/occupations/tension_import.py parcours/occupations/search.py parcours/occupations/sheets.py) \
+	$(wildcard parcours/matching/scoring.py parcours/matching/placement.py parcours/matching/fairness.py parcours/matching/outcome.py parcours/matching/placement_build.py parcours/matching/tasks.py parcours/matching/stats.py parcours/matching/access.py parcours/occupations/rome_import.py parcours/occupations/tension_import.py parcours/occupations/search.py parcours/occupations/sheets.py) \
 	$(addprefix parcours/directory/,records.py search.py quality.py importing.py exporting.py mapping.py vocabulary.py duplicates.py) \
 	parcours/territories/geo.py parcours/territories/importers.py
 

@@ -1,0 +1,23 @@
+from django_tasks import task
+
+from parcours.programmes.enums import SessionStatus
+from parcours.programmes.models import Programme
+
+from . import services_placement
+
+
+@task()
+def refresh_placement_prices(programme_code: str = "") -> int:
+    """Recompute the online placement prices (scheduled daily; also `manage.py placement_prices`):
+    of the programme `programme_code`, or of every active programme with an open session. Returns
+    how many programmes were priced."""
+    programmes = Programme.objects.filter(is_active=True).order_by("code")
+    if programme_code:
+        programmes = programmes.filter(code=programme_code)
+    else:
+        programmes = programmes.filter(sessions__status=SessionStatus.OPEN).distinct()
+    count = 0
+    for programme in programmes:
+        services_placement.prices_refresh(programme=programme)
+        count += 1
+    return count
