@@ -5,12 +5,18 @@
   active seat); they decide (retain, dismiss, show again) only while the pathway is open.
 - The usage rates (aggregates, never a person) are read by a pilote for their organisation's
   département, and by a platform administrator for every département.
-- The theme → thématique mapping is read by any professional and edited by a platform administrator."""
+- The theme → thématique mapping is read by any professional and edited by a platform administrator.
+- Placement (the programme's placement committee): the accompanying professionals of the
+  programme's operator organisations. They read the people with an open candidacy on the
+  programme's open sessions (every read audited), set their preferences, run, override and validate
+  a placement across the programme's sessions, and train the outcome model of that programme.
+  Pilotes and structure administrators see no person here (DESIGN §5), so they are not planners."""
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from parcours.organisations.enums import Role
+from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
 from parcours.organisations.models import Membership
 from parcours.pathways.enums import PathwayStatus
 from parcours.pathways.models import FollowUpMember, Pathway
@@ -75,3 +81,39 @@ def can_read_mapping(*, user, membership: Membership | None) -> bool:
 
 def can_edit_mapping(user) -> bool:
     return bool(user is not None and user.is_active and user.is_superuser)
+
+
+def _live_accompanying(membership: Membership | None) -> bool:
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.organisation.is_active
+        and membership.user.is_active
+        and membership.role in ACCOMPANYING_ROLES
+    )
+
+
+def can_plan(membership: Membership | None, programme) -> bool:
+    """A member of the programme's placement committee (see the module docstring)."""
+    if not _live_accompanying(membership):
+        return False
+    assert membership is not None
+    return programme.operators.filter(pk=membership.organisation_id).exists()
+
+
+def plannable_programmes_q(membership: Membership | None, prefix: str = "") -> Q:
+    """can_plan as an SQL condition on programmes (`prefix` e.g. "programme__")."""
+    if not _live_accompanying(membership):
+        return Q(pk__in=[])
+    assert membership is not None
+    return Q(**{f"{prefix}operators": membership.organisation_id})
+
+
+def require_plan(membership: Membership | None, programme) -> None:
+    if not can_plan(membership, programme):
+        raise PermissionDenied(
+            _(
+                "Les affectations sont réservées aux professionnel·les d'accompagnement des structures "
+                "qui mettent en œuvre ce programme."
+            )
+        )
