@@ -404,35 +404,93 @@ def _finish(instance: Instance, assignment: np.ndarray, solver: str, proven: boo
     return solution
 
 
+# Why an unplaced household is unplaced (see _unplaced_cause).
+NO_OPTION, NO_COMMON, FULL, MAX_SHARE, TERRITORY_SHARE, TOO_BIG = range(6)
+CAUSE_SENTENCES = {
+    FULL: "Capacité : {count} personne(s) non placée(s) parce que les sessions qui leur sont possibles sont "
+    "complètes ({names}).",
+    MAX_SHARE: "Part maximale : {count} personne(s) non placée(s) parce que les sessions qui leur sont possibles "
+    "ont atteint la part maximale de places fixée ({names}).",
+    TERRITORY_SHARE: "Part maximale du territoire : {count} personne(s) non placée(s) parce que les territoires "
+    "des sessions qui leur sont possibles ont atteint leur part maximale ({names}).",
+    TOO_BIG: "Foyers : {count} personne(s) non placée(s) parce que leur foyer ne tient pas dans les places "
+    "restantes des sessions possibles ({names}).",
+    NO_COMMON: "Foyers : {count} personne(s) non placée(s) parce qu'aucune session n'est possible pour tout leur "
+    "foyer à la fois (contraintes de chacun, ou accueil des familles).",
+}
+CAUSE_REASONS = {
+    NO_OPTION: "Aucune session ne respecte ses contraintes.",
+    NO_COMMON: "Aucune session n'est possible pour tout son foyer à la fois.",
+    FULL: "Les sessions qui lui sont possibles sont complètes ou attribuées à d'autres.",
+    MAX_SHARE: "Les sessions qui lui sont possibles ont atteint la part maximale de places fixée.",
+    TERRITORY_SHARE: "Les territoires des sessions qui lui sont possibles ont atteint leur part maximale.",
+    TOO_BIG: "Son foyer ne tient pas dans les places restantes des sessions possibles.",
+}
+
+
+def _loads(instance: Instance, assignment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(people per session, session upper bounds, room left in each session's territory)."""
+    load = np.bincount(assignment[assignment >= 0], minlength=instance.m)
+    _, upper = _session_bounds(instance)
+    t_ids, _, t_upper = _territory_bounds(instance)
+    room = np.zeros(instance.m, dtype=np.int64)
+    for k, t in enumerate(t_ids):
+        in_t = instance.territory == t
+        room[in_t] = t_upper[k] - load[in_t].sum()
+    return load, upper, room
+
+
+def _unplaced_cause(instance: Instance, members: np.ndarray, loads) -> tuple[int, list[int]]:
+    """The reason a household is unplaced, and the sessions concerned."""
+    load, upper, room = loads
+    if not instance.allowed[members].any(axis=1).all():
+        return NO_OPTION, []
+    options = np.flatnonzero(_household_allowed(instance, members))
+    if not len(options):
+        return NO_COMMON, []
+    size = len(members)
+    left = upper[options] - load[options]
+    if (left >= size).any():
+        return TERRITORY_SHARE, [int(j) for j in options[room[options] < size]]
+    capped = options[(left <= 0) & (upper[options] < instance.capacity[options])]
+    if len(capped):
+        return MAX_SHARE, [int(j) for j in capped]
+    if size > 1 and (left > 0).any():
+        return TOO_BIG, [int(j) for j in options]
+    return FULL, [int(j) for j in options]
+
+
 def binding_constraints(instance: Instance, solution: Solution) -> list[str]:
     """French sentences saying which constraints keep people out or shares unmet."""
     sentences: list[str] = []
     assignment = solution.assignment
-    unplaced = np.flatnonzero(assignment < 0)
-    load = np.bincount(assignment[assignment >= 0], minlength=instance.m)
-    if len(unplaced):
-        no_option: dict[int, int] = {}
-        full: set[int] = set()
-        blocked = 0
-        for i in unplaced:
-            options = instance.allowed[i]
-            if not options.any():
+    loads = _loads(instance, assignment)
+    counts: dict[int, int] = {}
+    sessions: dict[int, set[int]] = {}
+    no_option: dict[int, int] = {}
+    for members in _households(instance):
+        if assignment[members[0]] >= 0:
+            continue
+        cause, concerned = _unplaced_cause(instance, members, loads)
+        if cause == NO_OPTION:
+            for i in members:
                 codes = instance.exclusion[i][instance.exclusion[i] > 0]
-                code = int(np.bincount(codes).argmax()) if len(codes) else int(Exclusion.NO_PLACE)
+                if instance.allowed[i].any() or not len(codes):
+                    continue
+                code = int(np.bincount(codes).argmax())
                 no_option[code] = no_option.get(code, 0) + 1
-            else:
-                blocked += 1
-                full.update(int(j) for j in np.flatnonzero(options))
-        if blocked:
-            names = ", ".join(instance.label(j) for j in sorted(full))
-            sentences.append(
-                f"Capacité : {blocked} personne(s) non placée(s) parce que les sessions qui leur sont possibles "
-                f"sont complètes ({names})."
-            )
-        for code, count in sorted(no_option.items()):
-            sentences.append(
-                f"{Exclusion(code).label} : {count} personne(s) n'ont aucune session possible pour cette raison."
-            )
+            continue
+        counts[cause] = counts.get(cause, 0) + len(members)
+        sessions.setdefault(cause, set()).update(concerned)
+    for cause in (FULL, MAX_SHARE, TERRITORY_SHARE, TOO_BIG, NO_COMMON):
+        if cause in counts:
+            names = ", ".join(instance.label(j) for j in sorted(sessions[cause]))
+            sentences.append(CAUSE_SENTENCES[cause].format(count=counts[cause], names=names))
+    for code, count in sorted(no_option.items()):
+        sentences.append(
+            f"{Exclusion(code).label} : {count} personne(s) n'ont aucune session possible pour cette raison."
+        )
+    load = loads[0]
     s_lower, _ = _session_bounds(instance)
     for j in np.flatnonzero(load < s_lower):
         sentences.append(
@@ -463,10 +521,9 @@ def explain(instance: Instance, solution: Solution, i: int) -> Explanation:
     next_best = k if k >= 0 else None
     reason = ""
     if j < 0:
-        if not allowed.any():
-            reason = "Aucune session ne respecte ses contraintes."
-        else:
-            reason = f"Les {int(allowed.sum())} session(s) possibles sont complètes ou réservées à d'autres."
+        members = np.flatnonzero(instance.household == instance.household[i])
+        cause, _ = _unplaced_cause(instance, members, _loads(instance, solution.assignment))
+        reason = CAUSE_REASONS[cause]
     return Explanation(
         session=j if j >= 0 else None,
         predicted=float(instance.scores[i, j]) if j >= 0 else None,

@@ -182,7 +182,9 @@ def test_more_people_than_places_says_what_binds():
         "Niveau de français inférieur au minimum de la session : 1 personne(s) n'ont aucune session possible pour cette raison.",
     ]
     assert explain(instance, solution, 3).unplaced_reason == "Aucune session ne respecte ses contraintes."
-    assert explain(instance, solution, 2).unplaced_reason.startswith("Les 1 session(s) possibles sont complètes")
+    assert explain(instance, solution, 2).unplaced_reason == (
+        "Les sessions qui lui sont possibles sont complètes ou attribuées à d'autres."
+    )
 
 
 def test_prices_are_optimal_duals():
@@ -274,3 +276,62 @@ def test_arcs_added_by_blocks_give_the_same_optimum(monkeypatch):
     blocked = solve(instance)
     assert (blocked.assignment == whole.assignment).all()
     assert blocked.objective == pytest.approx(whole.objective)
+
+
+def test_binding_names_households_and_maximum_shares():
+    scores = np.full((5, 2), 0.5)
+    exclusion = np.zeros((5, 2), dtype=int)
+    exclusion[3] = [0, Exclusion.CHILDCARE]
+    exclusion[4] = [Exclusion.DISTANCE, 0]
+    # People 0, 1, 2 form a household that fits nowhere (3 people, 2 places each); 3 and 4 have no
+    # session in common, so as a household they have none.
+    household = np.array([0, 0, 0, 1, 1])
+    instance = Instance(
+        scores, exclusion, np.array([2, 2]), household, np.ones(2, bool), np.zeros(2, int), labels=("A", "B")
+    )
+    solution = solve(instance)
+    assert solution.placed == 0
+    assert solution.binding == [
+        "Foyers : 3 personne(s) non placée(s) parce que leur foyer ne tient pas dans les places restantes des "
+        "sessions possibles (A, B).",
+        "Foyers : 2 personne(s) non placée(s) parce qu'aucune session n'est possible pour tout leur foyer à la fois "
+        "(contraintes de chacun, ou accueil des familles).",
+    ]
+    assert (
+        explain(instance, solution, 3).unplaced_reason == "Aucune session n'est possible pour tout son foyer à la fois."
+    )
+
+    # A maximum share of 50 % leaves one of two places: the second person is kept out by the share.
+    capped = Instance(
+        np.array([[0.9], [0.8]]),
+        np.zeros((2, 1)),
+        np.array([2]),
+        np.arange(2),
+        np.ones(1, bool),
+        np.zeros(1, int),
+        Balancing(session_max=0.5),
+        labels=("A",),
+    )
+    solution = solve(capped)
+    assert solution.assignment.tolist() == [0, -1]
+    assert solution.binding == [
+        "Part maximale : 1 personne(s) non placée(s) parce que les sessions qui leur sont possibles ont atteint la "
+        "part maximale de places fixée (A)."
+    ]
+
+    # A household of two with one place left somewhere: too big for what remains.
+    tight = Instance(
+        np.full((3, 1), 0.5),
+        np.zeros((3, 1)),
+        np.array([2]),
+        np.array([0, 1, 1]),
+        np.ones(1, bool),
+        np.zeros(1, int),
+        labels=("A",),
+    )
+    solution = solve(tight)
+    assert solution.placed == 2
+    assert solution.assignment.tolist() == [-1, 0, 0]
+    assert solution.binding == [
+        "Capacité : 1 personne(s) non placée(s) parce que les sessions qui leur sont possibles sont complètes (A)."
+    ]
