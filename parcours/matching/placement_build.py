@@ -4,7 +4,12 @@ predicted success of every pair and, for first-come first-served, each person's 
 A fixed number of queries whatever the number of candidates and sessions (no per-pair query).
 
 The rules, in the order of enums.Exclusion (the first that fails is the one shown):
-1. REFUSED: the person refused the session (line.refused_sessions);
+1. REFUSED: the person refused the session (line.refused_sessions) — or the person's pathway already
+   has a live enrolment on that session other than an open candidacy (enrolled, in progress,
+   completed or abandoned there): moving the batch's candidacy onto it would give the pathway two
+   live enrolments on one session, which the database forbids. enums.Exclusion has no code of its
+   own for this case, so it is shown as REFUSED; Facts.already_enrolled tells the two apart (the
+   services give their own message: "déjà inscrit·e ou sorti·e de cette session");
 2. FRENCH_LEVEL: the session asks a minimum CECRL level and the person's French level (latest
    diagnostic, else the level at the signature of the integration contract) is lower — or unknown:
    a minimum is a hard constraint, an unknown level does not prove it is met;
@@ -50,11 +55,19 @@ from parcours.programmes.enums import SEAT_STATES, EnrolmentState, SessionStatus
 from parcours.programmes.models import Enrolment, Programme, Session
 from parcours.territories import geo
 
-from . import outcome, placement, selectors_outcome
+from . import fairness, outcome, placement, selectors_outcome
 from .enums import Exclusion, ScoreSource
 from .models import OutcomeModel, PlacementLine
 from .selectors import FRENCH, travel_limit_km
 
+# Enrolment states that do not block a session for the batch: an open candidacy (moved to the
+# chosen session at validation, or closed as not selected) and a closed one.
+NOT_BLOCKING_STATES = (
+    EnrolmentState.CANDIDATE,
+    EnrolmentState.SELECTED,
+    EnrolmentState.WAITING_LIST,
+    EnrolmentState.NOT_SELECTED,
+)
 # Added to the predicted success of the sessions the person applied to (solver scores only): a
 # nudge towards the person's own choice that never outweighs a real difference in outcome.
 PREFERENCE_BONUS = 0.03
@@ -71,6 +84,8 @@ FCFS_OTHERS_OFFSET = 1000.0
 FCFS_UNKNOWN_KM = 100000.0
 # How many factors are kept to explain one prediction.
 TOP_FACTORS = 3
+# The fairness report's label of an unknown French level.
+UNKNOWN_FRENCH = "Inconnu"
 
 
 # --- candidates and sessions -----------------------------------------------------------------------
@@ -189,6 +204,9 @@ class Facts:
     preferred: np.ndarray  # bool (n, m): sessions the person applied to
     preference: np.ndarray  # float64 (n, m): first-come first-served order, lower first
     session_index: dict[int, int] = field(default_factory=dict)
+    # bool (n, m): the pathway already has a live enrolment there that is not an open candidacy
+    # (shown as REFUSED in `exclusion`, see the module docstring).
+    already_enrolled: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
 
 
 def household_indices(candidates: Sequence[Candidate]) -> np.ndarray:
@@ -223,11 +241,32 @@ def _distances(candidates: Sequence[Candidate], sessions: Sequence[Session]) -> 
     return out
 
 
+def already_enrolled_matrix(candidates: Sequence[Candidate], sessions: Sequence[Session]) -> np.ndarray:
+    """(n, m) bool: the candidate's pathway has an enrolment on the session in a state other than
+    NOT_BLOCKING_STATES (enrolled, in progress, completed, abandoned). One query."""
+    out = np.zeros((len(candidates), len(sessions)), dtype=bool)
+    if not len(candidates) or not len(sessions):
+        return out
+    rows: dict[int, list[int]] = {}
+    for i, candidate in enumerate(candidates):
+        rows.setdefault(candidate.pathway_id, []).append(i)
+    columns = {s.pk: j for j, s in enumerate(sessions)}
+    for pathway_id, session_id in (
+        Enrolment.objects.filter(pathway_id__in=list(rows), session_id__in=list(columns))
+        .exclude(state__in=NOT_BLOCKING_STATES)
+        .values_list("pathway_id", "session_id")
+    ):
+        for i in rows[pathway_id]:
+            out[i, columns[session_id]] = True
+    return out
+
+
 def gather(
     *, candidates: Sequence[Candidate], sessions: Sequence[Session], today: datetime.date | None = None
 ) -> Facts:
     """Constraints and capacities. `sessions` come from placement_sessions (annotated free_places)
-    and `candidates` with their person's commune read. Two queries (French levels)."""
+    and `candidates` with their person's commune read. Three queries (French levels, enrolments
+    already on the sessions)."""
     candidates, sessions = list(candidates), list(sessions)
     n, m = len(candidates), len(sessions)
     session_index = {s.pk: j for j, s in enumerate(sessions)}
@@ -269,8 +308,9 @@ def gather(
     with np.errstate(invalid="ignore"):
         too_far = ~np.isnan(distance) & (distance > limit.reshape(n, 1)) & ~accepts_move
     in_household = (sizes[household] >= 2).reshape(n, 1) if n else np.zeros((0, 1), dtype=bool)
+    already = already_enrolled_matrix(candidates, sessions)
     rules: list[tuple[Exclusion, np.ndarray]] = [
-        (Exclusion.REFUSED, refused),
+        (Exclusion.REFUSED, refused | already),
         (Exclusion.FRENCH_LEVEL, (session_min >= 0) & (person_rank < session_min)),
         (Exclusion.CHILDCARE, needs & ~childcare),
         (Exclusion.DISTANCE, too_far),
@@ -295,7 +335,25 @@ def gather(
         preferred=preferred,
         preference=preference,
         session_index=session_index,
+        already_enrolled=already,
     )
+
+
+def people_groups(
+    people: Sequence[Person], *, french: Sequence[str] | None = None, today: datetime.date | None = None
+) -> dict[str, list[str]]:
+    """Each person's group in the fairness report's dimensions (fairness.DIMENSIONS). `french`: the
+    people's CECRL levels when already read (Facts.french), else read here (two queries)."""
+    today = today or timezone.localdate()
+    if french is None:
+        levels = french_levels(p.pk for p in people)
+        french = [levels.get(p.pk, "") for p in people]
+    return {
+        "sex": [str(p.get_sex_display()) for p in people],
+        "age_band": [fairness.age_band(p.birth_date, today) for p in people],
+        "nationality_group": [fairness.nationality_group(p.nationality) for p in people],
+        "french_level": [level or UNKNOWN_FRENCH for level in french],
+    }
 
 
 # --- scores ----------------------------------------------------------------------------------------
@@ -413,10 +471,7 @@ def pair_scores(*, facts: Facts, programme: Programme) -> Scores:
     tension = np.clip(features[:, :, outcome.FEATURES.index("local_tension")], 0.0, 1.0)
     job_fit = job_fit_matrix(facts.candidates, facts.sessions)
     ratio = distance_ratio_matrix(facts)
-    predicted = np.empty((n, m))
-    for i in range(n):
-        for j in range(m):
-            predicted[i, j] = outcome.fallback_score(float(job_fit[i, j]), float(tension[i, j]), float(ratio[i, j]))[0]
+    predicted = outcome.fallback_scores(job_fit, tension, ratio)
     return Scores(
         predicted=np.clip(predicted, 0.0, 1.0),
         source=ScoreSource.FALLBACK,

@@ -1,12 +1,16 @@
-"""Reads of the placement optimiser, for the programme's planners only
-(parcours.programmes.access.can_manage_sessions; PermissionDenied otherwise). Each read is a
-fixed number of queries whatever the number of lines."""
+"""Reads of the placement optimiser, for the programme's placement committee only
+(parcours.matching.access.can_plan: the accompanying professionals of the programme's operator
+organisations). A programme-level read refuses anyone else (PermissionDenied); a batch or a line is
+read through its id with the scope applied in SQL, so that one out of the reader's scope is not
+found (Http404), never loaded first. Each read is a fixed number of queries whatever the number of
+lines."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+import numpy as np
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -14,10 +18,10 @@ from django.utils.translation import gettext as _
 from parcours.organisations.models import Membership
 from parcours.pathways.enums import PathwayStatus
 from parcours.pathways.models import Pathway
-from parcours.programmes import access
-from parcours.programmes.enums import EnrolmentState
+from parcours.programmes.enums import EnrolmentState, ExitOutcome
 from parcours.programmes.models import Enrolment, Programme, Session
 
+from . import access, fairness
 from . import placement_build as build
 from .enums import BatchStatus, Exclusion
 from .models import PlacementBatch, PlacementLine, PlacementPrices
@@ -26,17 +30,16 @@ OPEN_BATCH = (BatchStatus.DRAFT, BatchStatus.SOLVED)
 
 
 def _require_planner(membership: Membership | None, programme: Programme) -> None:
-    if not access.can_manage_sessions(membership, programme):
-        raise PermissionDenied(
-            _(
-                "Seul·es les gestionnaires du programme et les professionnel·les de ses centres opérateurs "
-                "peuvent consulter les affectations."
-            )
-        )
+    access.require_plan(membership, programme)
 
 
 def can_plan(membership: Membership | None, programme: Programme) -> bool:
-    return access.can_manage_sessions(membership, programme)
+    """Alias of parcours.matching.access.can_plan (kept for the pages)."""
+    return access.can_plan(membership, programme)
+
+
+def _batches_in_scope(membership: Membership | None) -> QuerySet[PlacementBatch]:
+    return PlacementBatch.objects.filter(access.plannable_programmes_q(membership, "programme__"))
 
 
 def batches_of(*, membership: Membership | None, programme: Programme) -> QuerySet[PlacementBatch]:
@@ -54,24 +57,26 @@ def batches_of(*, membership: Membership | None, programme: Programme) -> QueryS
 
 
 def batch_get(*, membership: Membership | None, batch_id: int, programme: Programme | None = None) -> PlacementBatch:
-    """One batch (Http404 when unknown, or not of `programme` when given)."""
-    qs = PlacementBatch.objects.select_related(
-        "programme", "created_by", "validated_by", "outcome_model", "organisation"
-    ).filter(pk=batch_id)
+    """One batch of a programme the reader plans for (Http404 when unknown, out of the reader's
+    scope, or not of `programme` when given): the scope is part of the query."""
+    qs = (
+        _batches_in_scope(membership)
+        .select_related("programme", "created_by", "validated_by", "outcome_model", "organisation")
+        .filter(pk=batch_id)
+    )
     if programme is not None:
         qs = qs.filter(programme=programme)
     batch = qs.first()
     if batch is None:
         raise Http404(_("Affectation introuvable."))
-    _require_planner(membership, batch.programme)
     return batch
 
 
-def batch_lines(batch: PlacementBatch) -> QuerySet[PlacementLine]:
+def batch_lines(*, membership: Membership | None, batch: PlacementBatch) -> QuerySet[PlacementLine]:
     """The batch's lines in arrival order with person, sessions and the override's author: one
-    query. The caller has read the batch through batch_get (permission checked)."""
+    query, empty when the reader does not plan for the batch's programme (scope in SQL)."""
     return (
-        PlacementLine.objects.filter(batch=batch)
+        PlacementLine.objects.filter(access.plannable_programmes_q(membership, "batch__programme__"), batch=batch)
         .select_related(
             "pathway__person",
             "proposed_session",
@@ -85,11 +90,10 @@ def batch_lines(batch: PlacementBatch) -> QuerySet[PlacementLine]:
 
 
 def line_get(*, membership: Membership | None, batch: PlacementBatch, line_id: int) -> PlacementLine:
-    """One line of a batch read with batch_get (Http404 when not in it)."""
-    line = batch_lines(batch).filter(pk=line_id).first()
+    """One line of the batch (Http404 when not in it, or out of the reader's scope: in SQL)."""
+    line = batch_lines(membership=membership, batch=batch).select_related("batch__programme").filter(pk=line_id).first()
     if line is None:
         raise Http404(_("Candidat·e introuvable dans cette affectation."))
-    _require_planner(membership, batch.programme)
     return line
 
 
@@ -196,3 +200,65 @@ def latest_prices(
     rows = [PriceRow(session=sessions[int(k)], price=float(v)) for k, v in row.prices.items() if int(k) in sessions]
     rows.sort(key=lambda r: (-r.price, r.session.starts_on, r.session.pk))
     return row, rows
+
+
+def batch_observed(*, membership: Membership | None, batch: PlacementBatch) -> dict | None:
+    """Predicted against observed success for a validated batch (fairness.observed), None while the
+    batch is not validated. PermissionDenied for a reader who does not plan for the programme.
+
+    The people: the lines that became an enrolment at validation, in the solve's line order.
+    - predicted: the line's predicted success. A line the planner moved to another session than the
+      proposed one has no prediction for the session it went to: it is left out (counted in
+      `left_out_overridden`);
+    - outcome: 1 when the enrolment's exit outcome is one of the programme's positive outcomes, 0 for
+      another known outcome, nan (pending) while the person has not left or the outcome is UNKNOWN.
+    The groups are those of the solve-time fairness report: batch_solve stores, in
+    batch.report["groups"] ({dimension: [label per line]}) and batch.report["line_ids"], each line's
+    group labels as they were when the batch was solved (a French level assessed later does not
+    move a person to another group). A batch without them (an online placement, or solved before
+    they were stored) gets its groups computed again from the people as they are now.
+    Queries: the lines (one), plus two for the French levels when the groups are computed again."""
+    _require_planner(membership, batch.programme)
+    if batch.status != BatchStatus.VALIDATED:
+        return None
+    lines = [
+        line
+        for line in batch_lines(membership=membership, batch=batch).select_related("enrolment", "pathway__person")
+        if line.enrolment_id is not None
+    ]
+    report = batch.report or {}
+    stored_ids = report.get("line_ids")
+    stored_groups = report.get("groups")
+    if isinstance(stored_ids, list) and isinstance(stored_groups, dict):
+        position = {int(pk): k for k, pk in enumerate(stored_ids)}
+        lines = [line for line in lines if line.pk in position]
+        lines.sort(key=lambda line: position[line.pk])
+        groups = {key: [str(labels[position[line.pk]]) for line in lines] for key, labels in stored_groups.items()}
+    else:
+        groups = build.people_groups([line.pathway.person for line in lines])
+    keep = [
+        k
+        for k, line in enumerate(lines)
+        if line.predicted is not None
+        and (line.proposed_session_id is None or line.final_session_id == line.proposed_session_id)
+    ]
+    positive = set(batch.programme.positive_outcomes or [])
+    predicted = np.array([float(lines[k].predicted or 0.0) for k in keep], dtype=np.float64)
+    observed = np.array(
+        [_outcome_value(lines[k].enrolment, positive) for k in keep],  # type: ignore[arg-type]
+        dtype=np.float64,
+    )
+    result = fairness.observed(
+        groups={key: [labels[k] for k in keep] for key, labels in groups.items()},
+        predicted=predicted,
+        outcome=observed,
+    )
+    result["left_out_overridden"] = len(lines) - len(keep)
+    return result
+
+
+def _outcome_value(enrolment: Enrolment, positive: set[str]) -> float:
+    outcome = enrolment.exit_outcome
+    if not outcome or outcome == ExitOutcome.UNKNOWN:
+        return math.nan
+    return 1.0 if outcome in positive else 0.0

@@ -2,26 +2,29 @@
 history of the database, and keeping one model in service per scope (a programme, or every
 programme when `programme` is None).
 
-A planner (programmes.access.can_manage_sessions) trains the model of a programme: its own history
-is tried first; when it is too thin, the history of every programme is used and the model is
-stored for the all-programmes scope (which serves every programme without a model of its own).
+A planner (parcours.matching.access.require_plan: an accompanying professional of one of the
+programme's operator organisations) trains the model of a programme: its own history is tried
+first; when it is too thin, the history of every programme is used, but the model is stored under
+the programme's own scope with a message saying so (OutcomeModel.message): a planner of one
+programme never replaces the model other programmes use. The all-programmes scope (programme None,
+which serves every programme without a model of its own) is written only by the unattended
+`placement_train` command (an operator with shell access), which stores a model trained on every
+programme's history there.
 A new active model supersedes the previous active one of the same scope. When even the whole history
 is too thin, an INSUFFICIENT row keeps the French reason (shown on the page) and the model in
 service, if any, stays in service: history does not shrink, a later training will replace it."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
 from parcours.organisations.models import Membership
-from parcours.programmes import access
 from parcours.programmes.models import Programme
 
-from . import outcome
+from . import access, outcome
 from .enums import ModelStatus
 from .models import OutcomeModel
 from .selectors_outcome import training_set
@@ -40,8 +43,10 @@ def _lock_scope(programme: Programme | None) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TRAIN_LOCK_KEY, programme.pk if programme else 0])
 
 
-def _fit(programme: Programme) -> tuple[Programme | None, outcome.TrainingResult, str]:
-    """(scope, result, note): the programme's history, else every programme's."""
+def _fit(programme: Programme, *, shared_scope: bool) -> tuple[Programme | None, outcome.TrainingResult, str]:
+    """(scope, result, note): the programme's history, else every programme's — stored under the
+    all-programmes scope only when `shared_scope` (the unattended command), else under the
+    programme's."""
     X, y = training_set(programme=programme)
     result = outcome.train(X, y, seed=TRAINING_SEED)
     if result.model is not None:
@@ -55,14 +60,14 @@ def _fit(programme: Programme) -> tuple[Programme | None, outcome.TrainingResult
                 "Historique du programme insuffisant (%(n)d sortie(s) connue(s)) : modèle entraîné sur les "
                 "sorties de tous les programmes (%(all)d)."
             ) % {"n": result.n, "all": result_all.n}
-            return None, result_all, note
+            return (None if shared_scope else programme), result_all, note
         return programme, result_all, result_all.message
     return programme, result, own_message
 
 
 @transaction.atomic
-def _store(*, programme: Programme, user) -> OutcomeModel:
-    scope, result, note = _fit(programme)
+def _store(*, programme: Programme, user, shared_scope: bool) -> OutcomeModel:
+    scope, result, note = _fit(programme, shared_scope=shared_scope)
     _lock_scope(scope)
     model = result.model
     row = OutcomeModel(
@@ -86,17 +91,11 @@ def _store(*, programme: Programme, user) -> OutcomeModel:
 
 
 def outcome_model_train(*, membership: Membership, programme: Programme) -> OutcomeModel:
-    """Train the outcome model for the programme (see the module docstring). Planner only:
-    PermissionDenied otherwise, nothing written."""
-    if not access.can_manage_sessions(membership, programme):
-        raise PermissionDenied(
-            _(
-                "Seul·es les gestionnaires du programme et les professionnel·les de ses centres opérateurs "
-                "peuvent entraîner le modèle de réussite."
-            )
-        )
+    """Train the outcome model for the programme (see the module docstring); the row is always of
+    the programme's scope. Planner only: PermissionDenied otherwise, nothing written."""
+    access.require_plan(membership, programme)
     with transaction.atomic():
-        row = _store(programme=programme, user=membership.user)
+        row = _store(programme=programme, user=membership.user, shared_scope=False)
         audit_log(
             actor=membership.user,
             organisation=membership.organisation,
@@ -110,9 +109,11 @@ def outcome_model_train(*, membership: Membership, programme: Programme) -> Outc
 
 def outcome_model_train_unattended(*, programme: Programme) -> OutcomeModel:
     """The same training run by the `placement_train` command (an operator with shell access, no
-    membership): audited without actor."""
+    membership): audited without actor. Unlike a planner's, a model trained on every programme's
+    history (the programme's own being too thin) is stored under the all-programmes scope, where it
+    serves every programme without a model of its own."""
     with transaction.atomic():
-        row = _store(programme=programme, user=None)
+        row = _store(programme=programme, user=None, shared_scope=True)
         audit_log(
             actor=None,
             action=AuditAction.CREATE,

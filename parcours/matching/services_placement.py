@@ -3,10 +3,13 @@ solved proposal with its explanations and fairness report, the planner's overrid
 validation that turns the proposal into enrolments; the online prices and one-by-one placements.
 
 Every function is keyword-only and atomic, checks the planner's right first
-(parcours.programmes.access.can_manage_sessions: the programme's managers and its operator centres'
-staff), writes an audit entry, and refuses bad input with a French ValidationError, writing nothing.
+(parcours.matching.access.require_plan: the accompanying professionals of the programme's operator
+organisations; pilotes and structure administrators are not planners), writes an audit entry, and
+refuses bad input with a French ValidationError, writing nothing.
 A proposal becomes enrolments only at validation (batch_validate): the session rows are locked
-(always in id order, like programmes.services_enrolment) and the places re-counted; each placed
+(always in id order, like programmes.services_enrolment), the places re-counted and every hard
+constraint checked again for each placed person against their final session (it may have started,
+closed or been filled since the solve, the person may have enrolled elsewhere); each placed
 candidacy moves to the chosen session and to "enrolled" with its transitions logged (reason
 "Affectation n° N"), the person's other open candidacies in the programme are closed as not
 selected. The batch orders the places itself: the sessions' waiting lists are part of the batch
@@ -18,7 +21,7 @@ import datetime
 from collections.abc import Sequence
 
 import numpy as np
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -30,7 +33,6 @@ from parcours.organisations.models import Membership
 from parcours.pathways.enums import EventKind, PathwayStatus
 from parcours.pathways.models import Pathway
 from parcours.pathways.services import event_record
-from parcours.programmes import access
 from parcours.programmes.enums import (
     SEAT_STATES,
     EnrolmentState,
@@ -39,26 +41,33 @@ from parcours.programmes.enums import (
 )
 from parcours.programmes.models import Enrolment, EnrolmentTransition, Programme, Session
 
-from . import fairness, placement
+from . import access, fairness, placement
 from . import placement_build as build
 from .enums import BatchKind, BatchStatus, Exclusion, ScoreSource
 from .models import PlacementBatch, PlacementLine, PlacementPrices
 
 REASON_MAX_LENGTH = 500
 HOUSEHOLD_MAX_LENGTH = 20
-SOLVE_TIME_LIMIT_S = 60.0
-# Online prices: the expected arrivals are the programme's candidacies of the last ARRIVALS_DAYS
-# days (one per person); at most ARRIVALS_SAMPLE of them (the most recent) are scored, the
-# capacities being scaled by the same ratio.
+# Total time given to the exact solver of a batch, in seconds. placement.solve applies its
+# `time_limit_s` to each of the MIP's SOLVE_STAGES lexicographic stages (the min-cost flow, used
+# without households of 2+, has no limit and needs none), so each stage gets a third: a batch never
+# keeps the planner's request waiting more than about SOLVE_TIME_LIMIT_S. A stage stopped by the
+# limit gives a feasible but unproven assignment, and the page says "optimum non prouvé".
+SOLVE_TIME_LIMIT_S = 20.0
+SOLVE_STAGES = 3
+STAGE_TIME_LIMIT_S = SOLVE_TIME_LIMIT_S / SOLVE_STAGES
+# Online prices: see prices_refresh.
 ARRIVALS_DAYS = 365
 ARRIVALS_SAMPLE = 3000
 OPEN_BATCH = (BatchStatus.DRAFT, BatchStatus.SOLVED)
+# A pathway holding (or about to hold) a place on a session: not an expected arrival any more.
+HOLDING_STATES = (EnrolmentState.SELECTED, EnrolmentState.ENROLLED, EnrolmentState.IN_PROGRESS)
 # Candidacies a validation closes when the person is placed elsewhere.
 OPEN_CANDIDACY = (EnrolmentState.CANDIDATE, EnrolmentState.SELECTED, EnrolmentState.WAITING_LIST)
 METHOD_OPTIMISER = "optimiseur"
 METHOD_FCFS = "premier arrivé"
 METHOD_RANDOM = "aléatoire"
-UNKNOWN_FRENCH = "Inconnu"
+UNKNOWN_FRENCH = build.UNKNOWN_FRENCH
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,15 +75,20 @@ UNKNOWN_FRENCH = "Inconnu"
 
 
 def _require_planner(membership: Membership | None, programme: Programme) -> Membership:
-    if not access.can_manage_sessions(membership, programme):
-        raise PermissionDenied(
-            _(
-                "Seul·es les gestionnaires du programme et les professionnel·les de ses centres opérateurs "
-                "peuvent préparer et valider les affectations."
-            )
-        )
+    access.require_plan(membership, programme)
     assert membership is not None
     return membership
+
+
+def _require_batch_kind(batch: PlacementBatch) -> None:
+    """Preferences and balancing are the inputs of a batch solve: an online placement has none."""
+    if batch.kind == BatchKind.ONLINE:
+        raise ValidationError(
+            _(
+                "Une arrivée au fil de l'eau est placée à sa création : ses préférences et son équilibrage "
+                "ne se modifient pas. Modifiez directement la session proposée."
+            )
+        )
 
 
 def _locked_batch(batch: PlacementBatch | int) -> PlacementBatch:
@@ -133,9 +147,15 @@ def _clear_proposal(batch: PlacementBatch) -> None:
     batch.save(update_fields=list(fields))
 
 
-def _session_ids(values: Sequence[object] | None, field: str, allowed: dict[int, Session]) -> tuple[list[int], dict]:
+def _session_ids(values: object, field: str, allowed: dict[int, Session]) -> tuple[list[int], dict]:
+    """The session ids of a list (or tuple), in order, without repeats; anything else (a string, a
+    number, None…) is refused with a French message."""
+    if not isinstance(values, list | tuple):
+        return [], {field: _("Indiquez une liste de sessions (éventuellement vide).")}
     ids: list[int] = []
-    for value in values or ():
+    for value in values:
+        if isinstance(value, bool):
+            return [], {field: _("Session inconnue : %(id)s.") % {"id": value}}
         try:
             sid = int(str(value))
         except (TypeError, ValueError):
@@ -245,10 +265,12 @@ def line_preferences_set(
     preferred_session_ids: Sequence[int],
     refused_session_ids: Sequence[int],
 ) -> PlacementLine:
-    """The person's preferences and constraints before solving. A solved batch goes back to draft."""
+    """The person's preferences and constraints before solving (a batch of kind BATCH only). A
+    solved batch goes back to draft. The session ids come as lists (or tuples)."""
     batch = _locked_batch(line.batch_id)
     membership = _require_planner(membership, batch.programme)
     _require_open(batch)
+    _require_batch_kind(batch)
     line = PlacementLine.objects.select_related("pathway__person").get(pk=line.pk, batch=batch)
     allowed = {s.pk: s for s in build.placement_sessions(batch.programme)}
     household = (household or "").strip()
@@ -303,6 +325,7 @@ def batch_balancing_set(
     batch = _locked_batch(batch)
     membership = _require_planner(membership, batch.programme)
     _require_open(batch)
+    _require_batch_kind(batch)
     values = {
         "session_min": session_min,
         "session_max": session_max,
@@ -391,21 +414,19 @@ def _predicted_of(assignment: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 def fairness_groups(built: build.Built, *, today: datetime.date | None = None) -> dict[str, list[str]]:
     """Each person's group in the fairness report's dimensions."""
-    today = today or timezone.localdate()
-    people = [c.person for c in built.facts.candidates]
-    return {
-        "sex": [str(p.get_sex_display()) for p in people],
-        "age_band": [fairness.age_band(p.birth_date, today) for p in people],
-        "nationality_group": [fairness.nationality_group(p.nationality) for p in people],
-        "french_level": [level or UNKNOWN_FRENCH for level in built.facts.french],
-    }
+    return build.people_groups([c.person for c in built.facts.candidates], french=built.facts.french, today=today)
 
 
 @transaction.atomic
 def batch_solve(*, membership: Membership, batch: PlacementBatch) -> PlacementBatch:
     """The optimal assignment of the batch with its explanations, and the fairness report comparing
     it with first-come first-served and a random assignment (seeded with batch.seed: the same batch
-    gives the same result). Overrides of a previous solve are discarded."""
+    gives the same result). Overrides of a previous solve are discarded. The exact solver gets
+    SOLVE_TIME_LIMIT_S in all (STAGE_TIME_LIMIT_S per MIP stage).
+
+    batch.report is fairness.report's dict plus "seed", "line_ids" (the lines' ids in the solve's
+    order) and "groups" ({dimension: [label of each line, in that order]}): the groups as they were
+    at the solve, which selectors_placement.batch_observed compares with the observed outcomes."""
     batch = _locked_batch(batch)
     programme = batch.programme
     membership = _require_planner(membership, programme)
@@ -427,15 +448,16 @@ def batch_solve(*, membership: Membership, batch: PlacementBatch) -> PlacementBa
             programme=programme,
             balancing=build.balancing_from(batch.balancing),
         )
-        solution = placement.solve(built.instance, time_limit_s=SOLVE_TIME_LIMIT_S)
+        solution = placement.solve(built.instance, time_limit_s=STAGE_TIME_LIMIT_S)
         fcfs = placement.first_come_first_served(built.instance, built.facts.preference)
         rnd = placement.random_assignment(built.instance, seed=batch.seed)
     except placement.PlacementError as exc:
         raise ValidationError(str(exc.args[0])) from exc
     predicted = built.scores.predicted
     optimiser = _predicted_of(solution.assignment, predicted)
+    groups = fairness_groups(built)
     report = fairness.report(
-        groups=fairness_groups(built),
+        groups=groups,
         methods={
             METHOD_OPTIMISER: (solution.assignment, optimiser),
             METHOD_FCFS: (fcfs.assignment, _predicted_of(fcfs.assignment, predicted)),
@@ -443,6 +465,8 @@ def batch_solve(*, membership: Membership, batch: PlacementBatch) -> PlacementBa
         },
     )
     report["seed"] = batch.seed
+    report["line_ids"] = [line.pk for line in lines]
+    report["groups"] = groups
     PlacementLine.objects.bulk_update(_explain_lines(lines, built, solution), LINE_RESULT_FIELDS)
     fields = {
         "status": BatchStatus.SOLVED,
@@ -472,7 +496,11 @@ def batch_solve(*, membership: Membership, batch: PlacementBatch) -> PlacementBa
 @transaction.atomic
 def line_override(*, membership: Membership, line: PlacementLine, session_id: int | None, reason: str) -> PlacementLine:
     """The planner's choice for one person (None: not placed), with a reason. A household moves
-    together: every member of the line's household gets the same session."""
+    together: every member of the line's household gets the same session. Refused (French, nothing
+    written): a session outside the batch, one a hard constraint excludes for a member (or where a
+    member is already enrolled or has left), one without enough places given the other lines' final
+    sessions, and one whose session or territory would exceed the batch's maximum share
+    (balancing)."""
     batch = _locked_batch(line.batch_id)
     membership = _require_planner(membership, batch.programme)
     _require_open(batch, solved=True)
@@ -501,6 +529,8 @@ def line_override(*, membership: Membership, line: PlacementLine, session_id: in
             raise ValidationError({"session": _("Cette session ne fait pas partie des sessions de cette affectation.")})
         facts = build.gather(candidates=_line_candidates(members), sessions=[session])
         for i, member in enumerate(members):
+            if facts.already_enrolled[i, 0]:
+                raise ValidationError({"session": _already_message(member, session)})
             code = int(facts.exclusion[i, 0])
             if code != Exclusion.NONE and code != Exclusion.NO_PLACE:
                 raise ValidationError(
@@ -531,6 +561,7 @@ def line_override(*, membership: Membership, line: PlacementLine, session_id: in
                     % {"session": session.label, "free": free, "others": others, "size": len(members)}
                 }
             )
+        _check_maximum_shares(batch, session, members)
     now = timezone.now()
     for member in members:
         member.final_session = session
@@ -550,6 +581,70 @@ def line_override(*, membership: Membership, line: PlacementLine, session_id: in
     return next(m for m in members if m.pk == line.pk)
 
 
+def _already_message(line: PlacementLine, session: Session) -> str:
+    return _(
+        "%(name)s est déjà inscrit·e ou sorti·e de la session « %(session)s » : cette session n'est pas possible."
+    ) % {"name": line.pathway.person.full_name, "session": session.label}
+
+
+def _upper(places: int, share: float) -> int:
+    """The most people a maximum share lets in (as placement._session_bounds counts them)."""
+    return int(np.floor(places * share + 1e-9))
+
+
+def _check_maximum_shares(batch: PlacementBatch, session: Session, members: Sequence[PlacementLine]) -> None:
+    """The batch's balancing maxima hold with `members` moved to `session`: at most session_max of
+    the session's free places, territory_max of its département's (the batch's sessions there)."""
+    balancing = build.balancing_from(batch.balancing)
+    moving = [m.pk for m in members]
+    if balancing.session_max < 1:
+        free = int(session.free_places)  # type: ignore[attr-defined]
+        limit = _upper(free, balancing.session_max)
+        others = batch.lines.filter(final_session=session).exclude(pk__in=moving).count()
+        if others + len(members) > limit:
+            raise ValidationError(
+                {
+                    "session": _(
+                        "L'équilibrage de cette affectation limite la session « %(session)s » à %(limit)s "
+                        "personne(s) (%(pct)s %% de ses %(free)s place(s) libre(s)), dont %(others)s déjà "
+                        "attribuée(s) : modifiez l'équilibrage ou choisissez une autre session."
+                    )
+                    % {
+                        "session": session.label,
+                        "limit": limit,
+                        "pct": round(balancing.session_max * 100),
+                        "free": free,
+                        "others": others,
+                    }
+                }
+            )
+    if balancing.territory_max < 1:
+        territory = session.commune.departement_id
+        peers = [s for s in build.placement_sessions(batch.programme) if s.commune.departement_id == territory]
+        free = 0
+        for peer in peers:
+            free += int(peer.free_places)  # type: ignore[attr-defined]
+        limit = _upper(free, balancing.territory_max)
+        others = batch.lines.filter(final_session__in=[s.pk for s in peers]).exclude(pk__in=moving).count()
+        if others + len(members) > limit:
+            raise ValidationError(
+                {
+                    "session": _(
+                        "L'équilibrage de cette affectation limite le territoire %(territory)s à %(limit)s "
+                        "personne(s) (%(pct)s %% de ses %(free)s place(s) libre(s)), dont %(others)s déjà "
+                        "attribuée(s) : modifiez l'équilibrage ou choisissez une session d'un autre territoire."
+                    )
+                    % {
+                        "territory": territory,
+                        "limit": limit,
+                        "pct": round(balancing.territory_max * 100),
+                        "free": free,
+                        "others": others,
+                    }
+                }
+            )
+
+
 def _transition(enrolment: Enrolment, *, from_state: str, to_state: str, at, actor, reason: str) -> None:
     EnrolmentTransition.objects.create(
         enrolment=enrolment, from_state=from_state, to_state=to_state, at=at, actor=actor, reason=reason[:500]
@@ -564,7 +659,7 @@ def batch_validate(*, membership: Membership, batch: PlacementBatch) -> Placemen
     programme = batch.programme
     membership = _require_planner(membership, programme)
     _require_open(batch, solved=True)
-    lines = list(batch.lines.select_related("pathway__person", "final_session").order_by("arrived_at", "pk"))
+    lines = list(batch.lines.select_related("pathway__person__commune", "final_session").order_by("arrived_at", "pk"))
     placed = [line for line in lines if line.final_session_id is not None]
     title = _batch_title(batch)
 
@@ -572,6 +667,55 @@ def batch_validate(*, membership: Membership, batch: PlacementBatch) -> Placemen
     session_ids = sorted({line.final_session_id for line in placed if line.final_session_id is not None})
     list(Session.objects.select_for_update(no_key=True).filter(pk__in=session_ids).order_by("pk").values_list("pk"))
     sessions = {s.pk: s for s in Session.objects.filter(pk__in=session_ids).select_related("programme")}
+    today = timezone.localdate()
+    for line in placed:
+        session = sessions[line.final_session_id]  # type: ignore[index]
+        name = line.pathway.person.full_name
+        if session.programme_id != programme.pk:
+            raise ValidationError(_("La session « %(s)s » n'appartient pas à ce programme.") % {"s": session.label})
+        if session.status != SessionStatus.OPEN:
+            raise ValidationError(
+                _(
+                    "%(name)s est placé·e sur la session « %(s)s », qui n'est plus ouverte (%(status)s) : "
+                    "modifiez son affectation."
+                )
+                % {"name": name, "s": session.label, "status": SessionStatus(session.status).label}
+            )
+        if session.starts_on < today:
+            raise ValidationError(
+                _(
+                    "%(name)s est placé·e sur la session « %(s)s », qui a commencé le %(date)s : "
+                    "modifiez son affectation."
+                )
+                % {"name": name, "s": session.label, "date": _fmt(session.starts_on)}
+            )
+    # The hard constraints, read again now (a level, a child, a refusal, an enrolment may have
+    # changed since the solve): every line of the batch (households are counted whole), each placed
+    # person checked against their final session. NO_PLACE is left to the count of places below.
+    if placed:
+        facts = build.gather(
+            candidates=_line_candidates(lines),
+            sessions=list(build.placement_sessions(programme).filter(pk__in=session_ids)),
+        )
+        for i, line in enumerate(lines):
+            if line.final_session_id is None:
+                continue
+            session = sessions[line.final_session_id]
+            j = facts.session_index[session.pk]
+            if facts.already_enrolled[i, j]:
+                raise ValidationError(_already_message(line, session))
+            code = int(facts.exclusion[i, j])
+            if code not in (Exclusion.NONE, Exclusion.NO_PLACE):
+                raise ValidationError(
+                    _(
+                        "La session « %(session)s » n'est plus possible pour %(name)s : %(why)s. Modifiez son affectation."
+                    )
+                    % {
+                        "session": session.label,
+                        "name": line.pathway.person.full_name,
+                        "why": str(Exclusion(code).label).lower(),
+                    }
+                )
     taken = dict(
         Enrolment.objects.filter(session_id__in=session_ids, state__in=SEAT_STATES)
         .order_by()
@@ -585,13 +729,6 @@ def batch_validate(*, membership: Membership, batch: PlacementBatch) -> Placemen
         wanted[line.final_session_id] = wanted.get(line.final_session_id, 0) + 1
     for sid, count in sorted(wanted.items()):
         session = sessions[sid]
-        if session.programme_id != programme.pk:
-            raise ValidationError(_("La session « %(s)s » n'appartient pas à ce programme.") % {"s": session.label})
-        if session.status != SessionStatus.OPEN:
-            raise ValidationError(
-                _("La session « %(s)s » n'est plus ouverte (%(status)s) : modifiez les personnes qui y sont placées.")
-                % {"s": session.label, "status": SessionStatus(session.status).label}
-            )
         free = max(session.places - taken.get(sid, 0), 0)
         if count > free:
             raise ValidationError(
@@ -639,7 +776,6 @@ def batch_validate(*, membership: Membership, batch: PlacementBatch) -> Placemen
         plan.append((line, target, [e for e in open_ if e.pk != target.pk]))
 
     now = timezone.now()
-    today = timezone.localdate()
     user = membership.user
     for line, target, others in plan:
         session = sessions[line.final_session_id]  # type: ignore[index]
@@ -748,38 +884,84 @@ def batch_cancel(*, membership: Membership, batch: PlacementBatch) -> PlacementB
 # Online mode
 
 
-@transaction.atomic
-def prices_refresh(*, programme: Programme) -> PlacementPrices:
-    """The prices of the programme's open sessions for the online mode: the dual prices of the
-    optimal assignment of the expected arrivals (the programme's candidacies of the last
-    ARRIVALS_DAYS days, one per person) to today's free places (scaled when only a sample of the
-    arrivals is scored). Run on a schedule (tasks.refresh_placement_prices) and by
-    `manage.py placement_prices`; no person data is stored."""
-    sessions = [s for s in build.placement_sessions(programme) if s.free_places > 0]  # type: ignore[attr-defined]
+def expected_arrivals(*, programme: Programme, today: datetime.date | None = None) -> tuple[list[int], int]:
+    """(arrivals, expected): the pathways of the last ARRIVALS_DAYS days' arrivals, most recent first,
+    and how many arrivals to expect before the programme's last open session starts.
+
+    An arrival: a pathway with a candidacy on the programme (in any state) proposed in the last
+    ARRIVALS_DAYS days, counted once, except the pathways that already hold or are about to hold a
+    place (selected, enrolled or in progress) on one of the programme's open sessions, and those in
+    a batch being prepared (draft or solved): they are placed already, or about to be.
+    Expected: the yearly rate of these arrivals times the days from today to the start of the last
+    open, not started session (rounded; 0 when it starts today): the people who will come while the
+    places can still be taken. Two queries."""
+    today = today or timezone.localdate()
     since = timezone.now() - datetime.timedelta(days=ARRIVALS_DAYS)
-    rows = list(
-        Enrolment.objects.filter(programme=programme, proposed_at__gte=since)
-        .order_by("-proposed_at", "-pk")
-        .values_list("pathway_id", "session_id", "proposed_at")
+    holding = Enrolment.objects.filter(
+        programme=programme, session__status=SessionStatus.OPEN, state__in=HOLDING_STATES
+    ).values("pathway_id")
+    in_open_batch = PlacementLine.objects.filter(batch__programme=programme, batch__status__in=OPEN_BATCH).values(
+        "pathway_id"
     )
-    arrivals: dict[int, list[int]] = {}
-    for pathway_id, session_id, _at in rows:
-        arrivals.setdefault(pathway_id, []).append(session_id)
-    expected = len(arrivals)
+    rows = (
+        Enrolment.objects.filter(programme=programme, proposed_at__gte=since)
+        .exclude(pathway_id__in=holding)
+        .exclude(pathway_id__in=in_open_batch)
+        .order_by("-proposed_at", "-pk")
+        .values_list("pathway_id", flat=True)
+    )
+    arrivals = list(dict.fromkeys(rows))
+    last_start = max((s.starts_on for s in build.placement_sessions(programme, today=today)), default=None)
+    horizon = max((last_start - today).days, 0) if last_start is not None else 0
+    return arrivals, int(round(len(arrivals) * horizon / ARRIVALS_DAYS))
+
+
+@transaction.atomic
+def prices_refresh(*, programme: Programme, membership: Membership | None = None) -> PlacementPrices:
+    """The prices of the programme's open sessions for the online mode: the dual prices of the
+    optimal assignment of past arrivals, standing for the arrivals expected before the sessions
+    start, to today's free places.
+
+    - arrivals and expected count: see expected_arrivals (the last 12 months' candidacies, minus
+      the people already holding a place or in a batch being prepared; rate × days until the last
+      open session starts);
+    - at most ARRIVALS_SAMPLE of these arrivals (the most recent) are scored against the open
+      sessions with free places; each session's capacity is its free places × sample / expected
+      (rounded): the sample competes for the places as the expected arrivals will. When no arrival
+      is expected (no history, or the last session starts today) every price is 0.
+    Run on a schedule (tasks.refresh_placement_prices, `manage.py placement_prices`: no membership,
+    audited without actor) and by a planner from the page (membership given: require_plan, audited
+    with the planner). No person data is stored."""
+    if membership is not None:
+        _require_planner(membership, programme)
+    sessions = [s for s in build.placement_sessions(programme) if s.free_places > 0]  # type: ignore[attr-defined]
+    arrivals, expected = expected_arrivals(programme=programme)
     if not sessions or not expected:
         note = (
             _("Aucune session ouverte avec des places libres : pas de prix.")
             if not sessions
-            else _("Aucune candidature dans les 12 derniers mois : les prix sont nuls.")
+            else _(
+                "Aucune arrivée attendue d'ici le début des sessions (%(n)s candidature(s) dans les 12 derniers "
+                "mois) : les prix sont nuls."
+            )
+            % {"n": len(arrivals)}
         )
-        return PlacementPrices.objects.create(
+        return _prices_store(
             programme=programme,
-            expected_arrivals=expected,
+            membership=membership,
+            expected=expected,
             prices={str(s.pk): 0.0 for s in sessions},
-            score_source=ScoreSource.FALLBACK,
+            source=ScoreSource.FALLBACK,
             note=note,
         )
-    sample_ids = list(arrivals)[:ARRIVALS_SAMPLE]  # the most recent
+    sample_ids = arrivals[:ARRIVALS_SAMPLE]  # the most recent
+    applied: dict[int, list[int]] = {}
+    for pathway_id, session_id in (
+        Enrolment.objects.filter(programme=programme, pathway_id__in=sample_ids)
+        .order_by("proposed_at", "pk")
+        .values_list("pathway_id", "session_id")
+    ):
+        applied.setdefault(pathway_id, []).append(session_id)
     pathways = {
         p.pk: p for p in Pathway.objects.filter(pk__in=sample_ids).select_related("person__commune").order_by("pk")
     }
@@ -789,35 +971,54 @@ def prices_refresh(*, programme: Programme) -> PlacementPrices:
             person=pathways[pk].person,
             pathway_id=pk,
             needs_childcare=pathways[pk].person_id in childcare,
-            preferred=tuple(reversed(arrivals[pk])),
+            preferred=tuple(applied.get(pk, [])),
         )
         for pk in reversed(sample_ids)  # arrival order
         if pk in pathways
     ]
     free = np.array([int(s.free_places) for s in sessions], dtype=np.int64)  # type: ignore[attr-defined]
     ratio = len(candidates) / expected
-    capacity = np.floor(free * ratio + 0.5).astype(np.int64) if ratio < 1 else free
+    capacity = np.floor(free * ratio + 0.5).astype(np.int64)
     try:
         built = build.build_instance(candidates=candidates, sessions=sessions, programme=programme, capacity=capacity)
-        solution = placement.solve(built.instance, time_limit_s=SOLVE_TIME_LIMIT_S)
+        solution = placement.solve(built.instance, time_limit_s=STAGE_TIME_LIMIT_S)
         prices = placement.dual_prices(built.instance, solution.assignment)
     except placement.PlacementError as exc:
         raise ValidationError(str(exc.args[0])) from exc
     note = _(
-        "Prix calculés sur %(n)s arrivée(s) attendue(s) (candidatures des 12 derniers mois) et %(m)s session(s) "
-        "ouverte(s) ; %(placed)s placée(s) dans l'affectation optimale."
-    ) % {"n": expected, "m": len(sessions), "placed": solution.placed}
-    if ratio < 1:
-        note += " " + _("Échantillon de %(k)s arrivées, places réduites dans la même proportion.") % {
-            "k": len(candidates)
-        }
-    return PlacementPrices.objects.create(
+        "Prix calculés pour %(n)s arrivée(s) attendue(s) d'ici le début des sessions (d'après les %(k)s "
+        "candidature(s) des 12 derniers mois) et %(m)s session(s) ouverte(s) ; places ramenées à %(k)s "
+        "arrivée(s) ; %(placed)s placée(s) dans l'affectation optimale."
+    ) % {"n": expected, "k": len(candidates), "m": len(sessions), "placed": solution.placed}
+    return _prices_store(
+        programme=programme,
+        membership=membership,
+        expected=expected,
+        prices={str(s.pk): round(float(p), 4) for s, p in zip(sessions, prices, strict=True)},
+        source=built.scores.source,
+        note=note,
+    )
+
+
+def _prices_store(
+    *, programme: Programme, membership: Membership | None, expected: int, prices: dict, source: str, note: str
+) -> PlacementPrices:
+    row = PlacementPrices.objects.create(
         programme=programme,
         expected_arrivals=expected,
-        prices={str(s.pk): round(float(p), 4) for s, p in zip(sessions, prices, strict=True)},
-        score_source=built.scores.source,
+        prices=prices,
+        score_source=source,
         note=note[:500],
     )
+    audit_log(
+        actor=membership.user if membership is not None else None,
+        organisation=membership.organisation if membership is not None else None,
+        action=AuditAction.CREATE,
+        obj=row,
+        fields=["expected_arrivals", "prices"],
+        reason=row.note,
+    )
+    return row
 
 
 @transaction.atomic
@@ -853,7 +1054,7 @@ def online_place(*, membership: Membership, programme: Programme, pathway: Pathw
         )
     prices_row = PlacementPrices.objects.filter(programme=programme).order_by("-computed_at", "-pk").first()
     if prices_row is None:
-        prices_row = prices_refresh(programme=programme)
+        prices_row = prices_refresh(programme=programme, membership=membership)
     childcare = build.childcare_needed([pathway.person_id])
     line = PlacementLine(
         pathway=pathway,

@@ -1,5 +1,6 @@
-"""Small placement worlds for the placement tests: a programme with a planner (a pilote of the
-owner), sessions in Nantes, Rezé (44) and Angers (49), and candidates with open candidacies."""
+"""Small placement worlds for the placement tests: a programme with a planner (a conseiller·ère of
+one of its operator organisations: parcours.matching.access.can_plan), sessions in Nantes, Rezé (44)
+and Angers (49), and candidates with open candidacies; and the professionals who are NOT planners."""
 
 import datetime
 
@@ -11,11 +12,18 @@ from parcours.diagnostics.models import Diagnostic, LanguageLevel
 from parcours.matching import outcome
 from parcours.matching.enums import ModelStatus
 from parcours.matching.models import OutcomeModel
-from parcours.organisations.enums import Role
+from parcours.organisations.enums import OrganisationKind, Role
 from parcours.people.enums import ChildcareSolution
 from parcours.people.models import Child
 from parcours.programmes.enums import EnrolmentState
-from tests.factories import CommuneFactory, DepartementFactory, MembershipFactory, PathwayFactory, PersonFactory
+from tests.factories import (
+    CommuneFactory,
+    DepartementFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    PathwayFactory,
+    PersonFactory,
+)
 from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory
 
 NANTES = {"insee_code": "44109", "name": "Nantes", "latitude": 47.2316, "longitude": -1.5483}
@@ -32,9 +40,23 @@ def commune(place: dict):
 
 
 def programme_with_planner():
-    programme = ProgrammeFactory()
-    planner = MembershipFactory(organisation=programme.owner, role=Role.PILOTE)
+    """A programme with one operator organisation and a conseiller·ère of it (the planner)."""
+    operator = OrganisationFactory(kind=OrganisationKind.ORGANISME_FORMATION)
+    programme = ProgrammeFactory(operators=[operator])
+    planner = MembershipFactory(organisation=operator, role=Role.CONSEILLER)
     return programme, planner
+
+
+def not_planners(programme) -> dict:
+    """Professionals close to the programme who are not planners: a pilote of its owner, a structure
+    administrator of one of its operators, a conseiller·ère of an organisation that does not operate
+    it."""
+    operator = programme.operators.order_by("pk").first()
+    return {
+        "pilote_of_owner": MembershipFactory(organisation=programme.owner, role=Role.PILOTE),
+        "admin_of_operator": MembershipFactory(organisation=operator, role=Role.ADMIN_STRUCTURE),
+        "conseiller_elsewhere": MembershipFactory(role=Role.CONSEILLER),
+    }
 
 
 def session(programme, place: dict = NANTES, **kwargs):

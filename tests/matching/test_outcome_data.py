@@ -26,11 +26,11 @@ from parcours.matching.selectors_outcome import (
     pair_features,
     training_set,
 )
-from parcours.matching.services_outcome import outcome_model_train
-from parcours.organisations.enums import Role
+from parcours.matching.services_outcome import outcome_model_train, outcome_model_train_unattended
 from parcours.people.models import WorkExperience
 from parcours.programmes.enums import EnrolmentState, ExitOutcome
 from tests.factories import CommuneFactory, DepartementFactory, MembershipFactory, PathwayFactory, PersonFactory
+from tests.matching.placement_factories import not_planners, programme_with_planner
 from tests.occupations import factories as rome
 from tests.programmes.factories import EnrolmentFactory, ProgrammeFactory, SessionFactory
 
@@ -228,14 +228,16 @@ def _history(programme, n, *, positive_share=0.5, seed=0):
 
 @pytest.fixture
 def planner():
-    programme = ProgrammeFactory()
-    return programme, MembershipFactory(organisation=programme.owner, role=Role.PILOTE)
+    """A programme and a conseiller·ère of one of its operators (parcours.matching.access.can_plan)."""
+    return programme_with_planner()
 
 
-def test_training_is_refused_to_a_non_planner(planner):
+@pytest.mark.parametrize("who", ["pilote_of_owner", "admin_of_operator", "conseiller_elsewhere"])
+def test_training_is_refused_to_a_non_planner(planner, who):
     programme, _planner = planner
-    outsider = MembershipFactory(role=Role.CONSEILLER)
-    with pytest.raises(PermissionDenied, match="entraîner le modèle"):
+    _history(programme, 10)
+    outsider = not_planners(programme)[who]
+    with pytest.raises(PermissionDenied, match="réservées aux professionnel·les d'accompagnement"):
         outcome_model_train(membership=outsider, programme=programme)
     assert not OutcomeModel.objects.exists()
     assert not AuditEntry.objects.filter(object_type="matching.outcomemodel").exists()
@@ -277,19 +279,37 @@ def test_training_stores_an_active_model_and_supersedes_the_previous_one(planner
     assert OutcomeModel.objects.filter(status=ModelStatus.ACTIVE).count() == 1
 
 
-def test_thin_programme_history_falls_back_to_every_programme(planner):
+def test_thin_programme_history_falls_back_to_every_programme_under_the_programme_s_scope(planner):
+    """A planner of one programme never replaces the model other programmes use: trained on every
+    programme's history, the model is stored for the planner's programme only, and says so."""
     programme, membership = planner
     _history(programme, 5)
-    _history(ProgrammeFactory(), 90, seed=2)
+    other = ProgrammeFactory()
+    _history(other, 90, seed=2)
+    shared = OutcomeModel.objects.create(programme=None, status=ModelStatus.ACTIVE, params={"x": 1})
     row = outcome_model_train(membership=membership, programme=programme)
     assert row.status == ModelStatus.ACTIVE
-    assert row.programme is None
+    assert row.programme == programme
     assert row.n_samples == 95
-    assert "tous les programmes" in row.message
+    assert "modèle entraîné sur les sorties de tous les programmes" in row.message
     assert active_model(programme=programme) == row
-    # A programme's own model wins over the all-programmes one.
-    own = OutcomeModel.objects.create(programme=programme, status=ModelStatus.ACTIVE, params=row.params)
-    assert active_model(programme=programme) == own
+    shared.refresh_from_db()
+    assert shared.status == ModelStatus.ACTIVE  # not superseded
+    assert active_model(programme=other) == shared
+
+
+def test_the_unattended_command_keeps_the_all_programmes_scope(planner):
+    programme, _membership = planner
+    _history(programme, 5)
+    _history(ProgrammeFactory(), 90, seed=2)
+    shared = OutcomeModel.objects.create(programme=None, status=ModelStatus.ACTIVE, params={"x": 1})
+    row = outcome_model_train_unattended(programme=programme)
+    assert row.status == ModelStatus.ACTIVE and row.programme is None
+    assert "tous les programmes" in row.message
+    shared.refresh_from_db()
+    assert shared.status == ModelStatus.SUPERSEDED
+    entry = AuditEntry.objects.get(object_type="matching.outcomemodel", object_id=str(row.pk))
+    assert entry.actor is None
 
 
 def test_insufficient_training_keeps_the_model_in_service(planner):

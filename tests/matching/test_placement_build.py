@@ -176,6 +176,46 @@ def test_fallback_score_from_job_fit_tension_and_distance():
     assert far.pk == sessions[1].pk
 
 
+def test_fallback_scores_of_every_pair_equal_the_scalar_score():
+    programme, _planner = programme_with_planner()
+    job = RomeJobFactory(code="J1501", label="Aide-soignant")
+    sessions = [session(programme, place) for place in (NANTES, REZE, ANGERS)]
+    sessions[0].target_jobs.set([job])
+    people = [candidate(sessions[:1], place=place) for place in (NANTES, ANGERS, REZE)]
+    WorkExperience.objects.create(person=people[2].person, rome=job, years=2)
+    facts = build.gather(candidates=[cand(p) for p in people], sessions=list(build.placement_sessions(programme)))
+    scores = build.pair_scores(facts=facts, programme=programme)
+    for i in range(3):
+        for j in range(3):
+            expected = outcome.fallback_score(
+                float(scores.job_fit[i, j]), float(scores.tension[i, j]), float(scores.distance_ratio[i, j])
+            )[0]
+            assert scores.predicted[i, j] == pytest.approx(expected)
+
+
+def test_a_session_already_enrolled_on_or_left_is_excluded_as_refused():
+    """Moving the batch's candidacy onto a session where the pathway already has a live enrolment
+    would break the one-live-enrolment-per-session rule: such a session is not an option."""
+    programme, _planner = programme_with_planner()
+    a, b, c = session(programme, NANTES), session(programme, NANTES), session(programme, NANTES)
+    pathway = candidate([a])
+    today = timezone.localdate()
+    EnrolmentFactory(
+        session=b,
+        pathway=pathway,
+        state=EnrolmentState.ABANDONED,
+        enrolled_on=today - datetime.timedelta(days=60),
+        exited_on=today - datetime.timedelta(days=10),
+        abandon_reason="health",
+    )
+    EnrolmentFactory(session=c, pathway=pathway, state=EnrolmentState.NOT_SELECTED, not_selected_reason="no_place")
+    other = candidate([b])  # a candidacy on b: b stays an option for this one
+    facts = build.gather(candidates=[cand(pathway), cand(other)], sessions=list(build.placement_sessions(programme)))
+    cols = [facts.session_index[s.pk] for s in (a, b, c)]
+    assert facts.already_enrolled[:, cols].tolist() == [[False, True, False], [False, False, False]]
+    assert facts.exclusion[:, cols].tolist() == [[0, Exclusion.REFUSED, 0], [0, 0, 0]]
+
+
 def test_build_instance_reads_a_fixed_number_of_queries():
     programme, _planner = programme_with_planner()
     sessions = [session(programme, place) for place in (NANTES, REZE, ANGERS)]

@@ -4,12 +4,15 @@ service refuses a non-planner; bad input is a French message and nothing is writ
 
 import datetime
 
+import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.http import Http404
 from django.utils import timezone
 
 from parcours.audit.models import AuditEntry
+from parcours.matching import placement
 from parcours.matching import placement_build as build
 from parcours.matching import selectors_placement as selectors
 from parcours.matching import services_placement as services
@@ -19,8 +22,8 @@ from parcours.matching.tasks import refresh_placement_prices
 from parcours.organisations.enums import Role
 from parcours.pathways.enums import EventKind
 from parcours.pathways.models import Event
-from parcours.programmes.enums import EnrolmentState, NotSelectedReason
-from parcours.programmes.models import Enrolment, EnrolmentTransition
+from parcours.programmes.enums import AbandonReason, EnrolmentState, ExitOutcome, NotSelectedReason, SessionStatus
+from parcours.programmes.models import Enrolment, EnrolmentTransition, Session
 from tests.factories import MembershipFactory
 from tests.matching.placement_factories import (
     ANGERS,
@@ -29,6 +32,7 @@ from tests.matching.placement_factories import (
     candidate,
     french,
     model_row,
+    not_planners,
     programme_with_planner,
     session,
     toddler,
@@ -71,11 +75,20 @@ def world(db):
 
 
 def outsider():
+    """A conseiller·ère of an organisation that does not operate the programme."""
     return MembershipFactory(role=Role.CONSEILLER)
 
 
+NOT_PLANNERS = ["pilote_of_owner", "admin_of_operator", "conseiller_elsewhere"]
+
+
 def lines_of(batch):
-    return list(selectors.batch_lines(batch))
+    """The batch's lines as the pages read them (without the scope: the selectors are tested below)."""
+    return list(
+        PlacementLine.objects.filter(batch=batch)
+        .select_related("pathway__person", "proposed_session", "final_session", "candidacy__session", "enrolment")
+        .order_by("arrived_at", "pk")
+    )
 
 
 def assignment(batch):
@@ -493,6 +506,7 @@ def test_batch_validate_refused_to_others_and_before_solving(world):
     before = counts()
     with pytest.raises(ValidationError, match="Calculez d'abord"):
         services.batch_validate(membership=world["planner"], batch=batch)
+    assert counts() == before
     services.batch_solve(membership=world["planner"], batch=batch)
     before = counts()
     with pytest.raises(PermissionDenied):
@@ -530,7 +544,16 @@ def test_batch_cancel(world, solved):
 # --- online mode -----------------------------------------------------------------------------------
 
 
+def starting_in(sessions, days):
+    starts = timezone.localdate() + datetime.timedelta(days=days)
+    Session.objects.filter(pk__in=[s.pk for s in sessions]).update(
+        starts_on=starts, ends_on=starts + datetime.timedelta(days=200)
+    )
+
+
 def test_prices_refresh_prices_the_contested_sessions(world):
+    # The last session starts in a year: a year's arrivals (4) are expected before it.
+    starting_in([world["nantes"], world["reze"], world["angers"]], 365)
     row = services.prices_refresh(programme=world["programme"])
     assert row.expected_arrivals == 4
     assert set(row.prices) == {str(world["nantes"].pk), str(world["reze"].pk), str(world["angers"].pk)}
@@ -538,6 +561,65 @@ def test_prices_refresh_prices_the_contested_sessions(world):
     assert row.prices[str(world["angers"].pk)] == 0
     assert row.prices[str(world["nantes"].pk)] > 0 and row.prices[str(world["reze"].pk)] > 0
     assert "4 arrivée(s)" in row.note
+    entry = AuditEntry.objects.get(object_type="matching.placementprices", object_id=str(row.pk))
+    assert entry.actor is None  # the scheduled refresh: no actor
+
+
+def test_prices_refresh_scales_the_places_to_the_arrivals_expected_before_the_sessions_start(world):
+    # Sessions in 30 days: 4 arrivals a year make 0 expected before they start; nothing is contested.
+    row = services.prices_refresh(programme=world["programme"])
+    assert row.expected_arrivals == 0
+    assert set(row.prices.values()) == {0.0}
+    assert "Aucune arrivée attendue" in row.note
+    # In half a year: 2 expected, the 4 past arrivals compete for twice the places (Nantes 4, Rezé 2).
+    starting_in([world["nantes"], world["reze"], world["angers"]], 183)
+    row = services.prices_refresh(programme=world["programme"])
+    assert row.expected_arrivals == 2
+    assert row.prices[str(world["reze"].pk)] == 0 and row.prices[str(world["nantes"].pk)] == 0
+
+
+def test_prices_refresh_leaves_out_people_already_placed_or_in_an_open_batch(world):
+    starting_in([world["nantes"], world["reze"], world["angers"]], 365)
+    seated = candidate([world["angers"]], state=EnrolmentState.SELECTED)
+    old = candidate([world["nantes"]], days_ago=400)
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    assert old.pk in [line.pathway_id for line in lines_of(batch)]  # in the open batch
+    arrivals, expected = services.expected_arrivals(programme=world["programme"])
+    assert arrivals == [] and expected == 0
+    services.batch_cancel(membership=world["planner"], batch=batch)
+    arrivals, expected = services.expected_arrivals(programme=world["programme"])
+    # 4 candidacies of the last 12 months; the selected one holds a place, the old one is too old.
+    assert arrivals == [p.pk for p in reversed(world["people"])] and expected == 4
+    assert seated.pk not in arrivals
+
+
+def test_prices_refresh_by_a_planner_is_audited_and_refused_to_others(world):
+    row = services.prices_refresh(programme=world["programme"], membership=world["planner"])
+    entry = AuditEntry.objects.get(object_type="matching.placementprices", object_id=str(row.pk))
+    assert entry.actor == world["planner"].user
+    before = counts()
+    for who in not_planners(world["programme"]).values():
+        with pytest.raises(PermissionDenied):
+            services.prices_refresh(programme=world["programme"], membership=who)
+    assert counts() == before
+
+
+def test_prices_task_goes_on_after_one_programme_fails(world, monkeypatch, caplog):
+    other, _planner = programme_with_planner()
+    session(other, places=2)
+    real = services.prices_refresh
+    failing = world["programme"].pk
+
+    def refresh(*, programme, membership=None):
+        if programme.pk == failing:
+            raise RuntimeError("boom")
+        return real(programme=programme, membership=membership)
+
+    monkeypatch.setattr(services, "prices_refresh", refresh)
+    assert refresh_placement_prices.call() == 1
+    assert not PlacementPrices.objects.filter(programme=world["programme"]).exists()
+    assert PlacementPrices.objects.filter(programme=other).count() == 1
+    assert world["programme"].code in caplog.text
 
 
 def test_prices_task_and_command(world, capsys):
@@ -590,14 +672,286 @@ def test_selectors_are_for_planners(world, solved, django_assert_num_queries):
     with pytest.raises(PermissionDenied):
         selectors.batches_of(membership=outsider(), programme=world["programme"])
     with pytest.raises(PermissionDenied):
-        selectors.batch_get(membership=outsider(), batch_id=solved.pk)
-    with pytest.raises(PermissionDenied):
         selectors.online_candidates(membership=outsider(), programme=world["programme"])
     with django_assert_num_queries(1):
-        lines = list(selectors.batch_lines(solved))
+        lines = list(selectors.batch_lines(membership=world["planner"], batch=solved))
         assert [line.pathway.person.full_name for line in lines]
         assert [line.final_session.label for line in lines if line.final_session]
     # Everybody is in the open batch: no online candidate.
     assert list(selectors.online_candidates(membership=world["planner"], programme=world["programme"])) == []
     options = selectors.override_options(membership=world["planner"], line=lines[0])
     assert [o.exclusion for o in options if o.session.pk == world["angers"].pk] == [Exclusion.DISTANCE]
+
+
+@pytest.mark.parametrize("who", NOT_PLANNERS)
+def test_batch_and_line_out_of_scope_are_not_found(world, solved, who, django_assert_max_num_queries):
+    """The scope is part of the query: out of it, a batch or a line is not found (404), never loaded
+    and then refused (at most one query; none when the role alone rules the reader out)."""
+    reader = not_planners(world["programme"])[who]
+    line = lines_of(solved)[0]
+    with django_assert_max_num_queries(1), pytest.raises(Http404):
+        selectors.batch_get(membership=reader, batch_id=solved.pk)
+    with django_assert_max_num_queries(1), pytest.raises(Http404):
+        selectors.line_get(membership=reader, batch=solved, line_id=line.pk)
+    with django_assert_max_num_queries(1):
+        assert list(selectors.batch_lines(membership=reader, batch=solved)) == []
+    for read in (selectors.batches_of, selectors.online_candidates, selectors.latest_prices):
+        with pytest.raises(PermissionDenied):
+            read(membership=reader, programme=world["programme"])
+    with pytest.raises(PermissionDenied):
+        selectors.batch_observed(membership=reader, batch=solved)
+    with pytest.raises(PermissionDenied):
+        selectors.override_options(membership=reader, line=line)
+
+
+def test_a_planner_of_another_programme_does_not_find_the_batch(world, solved):
+    _other, planner = programme_with_planner()
+    with pytest.raises(Http404):
+        selectors.batch_get(membership=planner, batch_id=solved.pk)
+    assert selectors.line_get(membership=world["planner"], batch=solved, line_id=lines_of(solved)[0].pk)
+    with pytest.raises(Http404):
+        selectors.line_get(membership=world["planner"], batch=solved, line_id=123456789)
+    assert selectors.can_plan(world["planner"], world["programme"]) and not selectors.can_plan(
+        planner, world["programme"]
+    )
+
+
+@pytest.mark.parametrize("who", NOT_PLANNERS)
+def test_every_write_is_refused_to_who_is_not_a_planner(world, solved, who):
+    """Pilotes of the owner, structure administrators of an operator and professionals of another
+    organisation are not planners: every service refuses them and writes nothing."""
+    reader = not_planners(world["programme"])[who]
+    line = lines_of(solved)[0]
+    newcomer = candidate([world["nantes"]], days_ago=0)
+    before = counts()
+    calls = [
+        lambda: services.batch_create(membership=reader, programme=world["programme"]),
+        lambda: services.line_preferences_set(
+            membership=reader,
+            line=line,
+            household="",
+            accepts_move=False,
+            needs_childcare=False,
+            preferred_session_ids=[],
+            refused_session_ids=[],
+        ),
+        lambda: services.batch_balancing_set(
+            membership=reader, batch=solved, session_min=0, session_max=100, territory_min=0, territory_max=100
+        ),
+        lambda: services.batch_solve(membership=reader, batch=solved),
+        lambda: services.line_override(membership=reader, line=line, session_id=None, reason="x"),
+        lambda: services.batch_validate(membership=reader, batch=solved),
+        lambda: services.batch_cancel(membership=reader, batch=solved),
+        lambda: services.online_place(membership=reader, programme=world["programme"], pathway=newcomer),
+    ]
+    for call in calls:
+        with pytest.raises(PermissionDenied, match="réservées aux professionnel·les d'accompagnement"):
+            call()
+    assert counts() == before
+
+
+# --- person already enrolled or exited on a session ------------------------------------------------
+
+
+@pytest.fixture
+def abandoned(world):
+    """The first person abandoned Rezé earlier and is a candidate on Nantes."""
+    pathway = world["people"][0]
+    EnrolmentFactory(
+        session=world["reze"],
+        pathway=pathway,
+        state=EnrolmentState.ABANDONED,
+        enrolled_on=timezone.localdate() - datetime.timedelta(days=90),
+        exited_on=timezone.localdate() - datetime.timedelta(days=30),
+        abandon_reason=AbandonReason.HEALTH,
+    )
+    return pathway
+
+
+def test_a_session_the_person_left_is_excluded_and_refused_in_french(world, abandoned):
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    lines = lines_of(batch)
+    assert lines[0].pathway_id == abandoned.pk
+    facts = build.gather(
+        candidates=[build.candidate_from_line(li) for li in batch.lines.select_related("pathway__person__commune")],
+        sessions=list(build.placement_sessions(world["programme"])),
+    )
+    j = facts.session_index[world["reze"].pk]
+    assert facts.already_enrolled[:, j].tolist() == [True, False, False, False]
+    assert facts.exclusion[0, j] == Exclusion.REFUSED
+    batch = services.batch_solve(membership=world["planner"], batch=batch)
+    line = lines_of(batch)[0]
+    assert line.proposed_session_id != world["reze"].pk
+    before = counts()
+    with pytest.raises(ValidationError, match="déjà inscrit·e ou sorti·e de la session « Rezé »"):
+        services.line_override(membership=world["planner"], line=line, session_id=world["reze"].pk, reason="x")
+    assert counts() == before
+
+
+def test_validate_refuses_a_session_the_person_left_instead_of_crashing(world, abandoned):
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    batch = services.batch_solve(membership=world["planner"], batch=batch)
+    line = lines_of(batch)[0]
+    PlacementLine.objects.filter(batch=batch, final_session=world["reze"]).update(final_session=None)
+    PlacementLine.objects.filter(pk=line.pk).update(final_session=world["reze"])  # as if chosen before
+    before = counts()
+    with pytest.raises(ValidationError, match="déjà inscrit·e ou sorti·e de la session « Rezé »"):
+        services.batch_validate(membership=world["planner"], batch=batch)
+    assert counts() == before
+
+
+# --- validation re-checks --------------------------------------------------------------------------
+
+
+def test_validate_refuses_a_session_that_has_started_or_closed(world, solved):
+    line = next(li for li in lines_of(solved) if li.final_session_id == world["nantes"].pk)
+    name = line.pathway.person.full_name
+    before = counts()
+    Session.objects.filter(pk=world["nantes"].pk).update(starts_on=timezone.localdate() - datetime.timedelta(days=1))
+    with pytest.raises(ValidationError, match=f"{name} est placé·e sur la session « Nantes », qui a commencé"):
+        services.batch_validate(membership=world["planner"], batch=solved)
+    Session.objects.filter(pk=world["nantes"].pk).update(
+        starts_on=timezone.localdate() + datetime.timedelta(days=5), status=SessionStatus.CANCELLED
+    )
+    with pytest.raises(ValidationError, match="qui n'est plus ouverte"):
+        services.batch_validate(membership=world["planner"], batch=solved)
+    assert counts() == before
+
+
+def test_validate_rechecks_the_hard_constraints(world, solved):
+    line = next(li for li in lines_of(solved) if li.final_session_id == world["reze"].pk)
+    # Since the solve, the session asks B1 French and nobody's level is known.
+    Session.objects.filter(pk=world["reze"].pk).update(min_french_level="B1")
+    before = counts()
+    with pytest.raises(
+        ValidationError,
+        match=f"n'est plus possible pour {line.pathway.person.full_name} : niveau de français inférieur",
+    ):
+        services.batch_validate(membership=world["planner"], batch=solved)
+    assert counts() == before
+    french(line.pathway.person, "B2")
+    assert services.batch_validate(membership=world["planner"], batch=solved).status == BatchStatus.VALIDATED
+
+
+# --- override within the balancing ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "balancing, target, message",
+    [
+        ({"session_max": 50}, "nantes", "limite la session « Nantes » à 1 personne"),
+        ({"territory_max": 50}, "reze", "limite le territoire 44 à 1 personne"),
+    ],
+)
+def test_line_override_respects_the_maximum_shares(world, balancing, target, message):
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    values = {"session_min": 0, "session_max": 100, "territory_min": 0, "territory_max": 100, **balancing}
+    services.batch_balancing_set(membership=world["planner"], batch=batch, **values)
+    batch = services.batch_solve(membership=world["planner"], batch=batch)
+    lines = lines_of(batch)
+    assert sum(1 for li in lines if li.final_session_id) == 1
+    unplaced = next(li for li in lines if li.final_session_id is None)
+    before = counts()
+    with pytest.raises(ValidationError, match=message):
+        services.line_override(membership=world["planner"], line=unplaced, session_id=world[target].pk, reason="x")
+    assert counts() == before
+
+
+# --- online batches ------------------------------------------------------------------------------------
+
+
+def test_an_online_batch_has_no_preferences_nor_balancing(world):
+    newcomer = candidate([world["nantes"]], days_ago=0)
+    batch = services.online_place(membership=world["planner"], programme=world["programme"], pathway=newcomer)
+    (line,) = lines_of(batch)
+    before = counts()
+    with pytest.raises(ValidationError, match="arrivée au fil de l'eau"):
+        services.line_preferences_set(
+            membership=world["planner"],
+            line=line,
+            household="",
+            accepts_move=True,
+            needs_childcare=False,
+            preferred_session_ids=[],
+            refused_session_ids=[],
+        )
+    with pytest.raises(ValidationError, match="arrivée au fil de l'eau"):
+        services.batch_balancing_set(
+            membership=world["planner"], batch=batch, session_min=0, session_max=50, territory_min=0, territory_max=100
+        )
+    assert counts() == before
+
+
+@pytest.mark.parametrize("bad", ["12", 12, None, {"a": 1}, [True]])
+@pytest.mark.parametrize("field", ["preferred_session_ids", "refused_session_ids"])
+def test_session_ids_that_are_not_a_list_are_refused(world, field, bad):
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    params = {
+        "household": "",
+        "accepts_move": True,
+        "needs_childcare": False,
+        "preferred_session_ids": [],
+        "refused_session_ids": [],
+        field: bad,
+    }
+    before = counts()
+    with pytest.raises(ValidationError) as error:
+        services.line_preferences_set(membership=world["planner"], line=lines_of(batch)[0], **params)
+    assert field in error.value.message_dict
+    assert "liste de sessions" in str(error.value) or "Session inconnue" in str(error.value)
+    assert counts() == before
+
+
+def test_batch_solve_gives_the_exact_solver_a_total_time_limit(world, monkeypatch):
+    seen = []
+    real = placement.solve
+
+    def solve(instance, *, time_limit_s=60.0):
+        seen.append(time_limit_s)
+        return real(instance, time_limit_s=time_limit_s)
+
+    monkeypatch.setattr(placement, "solve", solve)
+    batch = services.batch_create(membership=world["planner"], programme=world["programme"])
+    services.batch_solve(membership=world["planner"], batch=batch)
+    assert seen == [services.STAGE_TIME_LIMIT_S]
+    assert services.STAGE_TIME_LIMIT_S * services.SOLVE_STAGES == services.SOLVE_TIME_LIMIT_S == 20
+
+
+# --- predicted vs observed -----------------------------------------------------------------------------
+
+
+def test_batch_observed_compares_predictions_with_exit_outcomes(world, solved):
+    assert selectors.batch_observed(membership=world["planner"], batch=solved) is None  # not validated
+    report = PlacementBatch.objects.get(pk=solved.pk).report
+    assert report["line_ids"] == [li.pk for li in lines_of(solved)]
+    assert set(report["groups"]) == {"sex", "age_band", "nationality_group", "french_level"}
+    assert all(len(labels) == 4 for labels in report["groups"].values())
+    batch = services.batch_validate(membership=world["planner"], batch=solved)
+    placed = [li for li in lines_of(batch) if li.enrolment_id]
+    assert len(placed) == 3
+    # First placed: left with a job (positive); second: still looking (negative); third: in progress.
+    exited = timezone.localdate()
+    for line, outcome_ in zip(placed[:2], [ExitOutcome.SUSTAINABLE_EMPLOYMENT, ExitOutcome.JOB_SEARCH], strict=True):
+        Enrolment.objects.filter(pk=line.enrolment_id).update(
+            state=EnrolmentState.COMPLETED, exited_on=exited, exit_outcome=outcome_
+        )
+    result = selectors.batch_observed(membership=world["planner"], batch=batch)
+    overall = result["overall"]
+    assert overall["n"] == 2 and overall["pending"] == 1
+    assert overall["observed_rate"] == 0.5
+    assert overall["mean_predicted"] == pytest.approx(np.mean([li.predicted for li in placed[:2]]), abs=1e-3)
+    assert result["left_out_overridden"] == 0
+    assert {d["key"] for d in result["dimensions"]} == {"sex", "age_band", "nationality_group", "french_level"}
+    # An unknown exit outcome stays pending.
+    Enrolment.objects.filter(pk=placed[1].enrolment_id).update(exit_outcome=ExitOutcome.UNKNOWN)
+    result = selectors.batch_observed(membership=world["planner"], batch=batch)
+    assert (result["overall"]["n"], result["overall"]["pending"]) == (1, 2)
+
+
+def test_batch_observed_of_an_online_batch_computes_the_groups(world):
+    newcomer = candidate([world["nantes"]], days_ago=0)
+    batch = services.online_place(membership=world["planner"], programme=world["programme"], pathway=newcomer)
+    batch = services.batch_validate(membership=world["planner"], batch=batch)
+    result = selectors.batch_observed(membership=world["planner"], batch=batch)
+    assert result["overall"]["pending"] == 1 and result["overall"]["n"] == 0
+    assert [g["label"] for d in result["dimensions"] if d["key"] == "french_level" for g in d["groups"]] == ["Inconnu"]

@@ -1,4 +1,6 @@
-"""The placement pages of a programme, for its planners (programmes.access.can_manage_sessions).
+"""The placement pages of a programme, for its placement committee (parcours.matching.access.can_plan:
+the accompanying professionals of the programme's operator organisations; pilotes and structure
+administrators are refused, as everyone else, with a 403).
 
 - placement_home: the batches, "Nouvelle affectation", the outcome model's card (quality,
   calibration chart and table, "Entraîner le modèle"), the online prices and the candidates who
@@ -11,6 +13,8 @@
   and the planner's change of a proposal, with its reason.
 The POST actions (create, train, prices, online, balancing, solve, validate, cancel) answer with a
 message and a redirect (POST-redirect-GET); a refusal is a 403, an unknown batch or line a 404.
+Every person a page shows (the batch's candidates, the one whose preferences or proposal is
+changed, the candidates arriving one by one) is a read of their data: one READ audit entry each.
 
 The views are thin: rights and writes in parcours.matching.services_placement and
 services_outcome, reads in selectors_placement and selectors_outcome; this module only turns
@@ -26,20 +30,18 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from parcours.audit.models import AuditAction
+from parcours.audit.services import audit_log
+from parcours.matching import access as placement_access
 from parcours.matching import selectors_outcome, selectors_placement, services_outcome, services_placement
 from parcours.matching.enums import BatchKind, BatchStatus, Exclusion, ModelStatus, ScoreSource
 from parcours.matching.models import OutcomeModel, PlacementBatch, PlacementLine
-from parcours.programmes import access as programme_access
 from parcours.programmes import selectors as programme_selectors
 from parcours.programmes.models import Programme
 from parcours.www.forms_flow import add_service_errors, refusal_message
 
 from . import forms
 
-PLANNERS_ONLY = _(
-    "Seul·es les gestionnaires du programme et les professionnel·les de ses centres opérateurs peuvent "
-    "préparer ses affectations."
-)
 # Below this price a session is not contested (the dual price of its capacity is zero up to rounding).
 PRICE_EPSILON = 0.005
 SOLVER_SENTENCES = {
@@ -163,13 +165,22 @@ def fallback_reason(model: OutcomeModel | None) -> str:
 
 
 def _programme_for(request, code: str) -> Programme:
-    """The programme (404 when unknown), for one of its planners (403 otherwise)."""
-    if request.membership is None:
-        raise PermissionDenied(PLANNERS_ONLY)
+    """The programme (404 when unknown), for a member of its placement committee (403 otherwise)."""
     programme = programme_selectors.programme_get(code=code)
-    if not programme_access.can_manage_sessions(request.membership, programme):
-        raise PermissionDenied(PLANNERS_ONLY)
+    placement_access.require_plan(request.membership, programme)
     return programme
+
+
+def _audit_read(request, obj, person, view: str) -> None:
+    """One READ entry for one person the page shows (as parcours.www.enrolments.views)."""
+    audit_log(
+        actor=request.user,
+        organisation=request.membership.organisation,
+        action=AuditAction.READ,
+        obj=obj,
+        object_type=f"{obj._meta.label_lower}:{view}",
+        person=person,
+    )
 
 
 def _batch_for(request, programme: Programme, batch_id: int) -> PlacementBatch:
@@ -318,6 +329,9 @@ def placement_home(request, code: str):
     membership = request.membership
     model = _latest_model(programme)
     prices, price_rows = selectors_placement.latest_prices(membership=membership, programme=programme)
+    candidates = list(selectors_placement.online_candidates(membership=membership, programme=programme))
+    for pathway in candidates:
+        _audit_read(request, pathway, pathway.person, "placement_home")
     context = {
         "title": _("Affectations"),
         "nav": "programmes",
@@ -328,9 +342,7 @@ def placement_home(request, code: str):
         "prices": prices,
         "price_rows": _price_rows(price_rows),
         "prices_source": prices.get_score_source_display() if prices is not None and prices.score_source else "",
-        "candidates": _candidate_rows(
-            selectors_placement.online_candidates(membership=membership, programme=programme)
-        ),
+        "candidates": _candidate_rows(candidates),
     }
     return render(request, "placement/home.html", context)
 
@@ -380,7 +392,7 @@ def placement_model_train(request, code: str):
 def placement_prices_refresh(request, code: str):
     programme = _programme_for(request, code)
     try:
-        prices = services_placement.prices_refresh(programme=programme)
+        prices = services_placement.prices_refresh(programme=programme, membership=request.membership)
     except ValidationError as exc:
         _refused(request, exc)
     else:
@@ -534,8 +546,9 @@ def _observed_row(label: str, figures: dict) -> dict:
 
 
 def observed_context(observed: dict | None) -> dict | None:
-    """fairness.observed(...): overall, then per dimension, predicted vs observed success."""
-    if not observed or not observed.get("overall"):
+    """selectors_placement.batch_observed (fairness.observed): overall, then per dimension,
+    predicted vs observed success; nothing before the first known outcome."""
+    if not observed or not observed.get("overall") or not observed["overall"].get("n"):
         return None
     tables = [
         {
@@ -549,6 +562,7 @@ def observed_context(observed: dict | None) -> dict | None:
         "overall": _observed_row(_("Ensemble"), observed["overall"]),
         "tables": tables,
         "flags": list(observed.get("flags") or []),
+        "left_out": int(observed.get("left_out_overridden") or 0),
     }
 
 
@@ -563,7 +577,9 @@ def _balancing_initial(batch: PlacementBatch) -> dict:
 def placement_batch(request, code: str, batch_id: int):
     programme = _programme_for(request, code)
     batch = _batch_for(request, programme, batch_id)
-    lines = list(selectors_placement.batch_lines(batch))
+    lines = list(selectors_placement.batch_lines(membership=request.membership, batch=batch))
+    for line in lines:
+        _audit_read(request, line, line.pathway.person, "placement_batch")
     labels = _session_labels(selectors_placement.batch_sessions(batch))
     for line in lines:
         for session in (line.final_session, line.proposed_session):
@@ -574,7 +590,6 @@ def placement_batch(request, code: str, batch_id: int):
     preferences_editable = editable and batch.kind == BatchKind.BATCH
     rows = [line_row(line, labels, solved=solved, editable=preferences_editable, code=programme.code) for line in lines]
     model = batch.outcome_model
-    report = batch.report or {}
     placed = [r for r in rows if r["session"]]
     context = {
         "title": _("Affectation n° %(n)s") % {"n": batch.pk},
@@ -602,8 +617,13 @@ def placement_batch(request, code: str, batch_id: int):
             else ""
         ),
         "infeasibility": list(batch.infeasibility or []),
-        "fairness": fairness_context(report),
-        "observed": observed_context(report.get("observed")),
+        "fairness": fairness_context(batch.report or {}),
+        # Outcomes exist only once the people are enrolled, so before validation there is nothing to compare.
+        "observed": (
+            observed_context(selectors_placement.batch_observed(membership=request.membership, batch=batch))
+            if batch.status == BatchStatus.VALIDATED
+            else None
+        ),
     }
     return render(request, "placement/batch.html", context)
 
@@ -713,7 +733,16 @@ def _checkbox_rows(form, name: str) -> list[dict]:
 @require_http_methods(["GET", "HEAD", "POST"])
 def placement_line_preferences(request, code: str, batch_id: int, line_id: int):
     programme, batch, line = _line_page(request, code, batch_id, line_id)
-    if batch.status not in EDITABLE or batch.kind != BatchKind.BATCH:
+    if batch.kind != BatchKind.BATCH:
+        messages.error(
+            request,
+            _(
+                "Une proposition au fil de l'eau ne reprend pas de préférences : validez-la, ou modifiez la "
+                "session proposée."
+            ),
+        )
+        return redirect(_batch_url(batch))
+    if batch.status not in EDITABLE:
         messages.error(request, _("Cette affectation est close : les préférences ne sont plus modifiables."))
         return redirect(_batch_url(batch))
     initial = {
@@ -766,6 +795,7 @@ def placement_line_preferences(request, code: str, batch_id: int, line_id: int):
         "was_solved": batch.status == BatchStatus.SOLVED,
         "back_url": _batch_url(batch, f"ligne-{line.pk}"),
     }
+    _audit_read(request, line, line.pathway.person, "placement_line_preferences")
     return render(request, "placement/preferences.html", context, status=status)
 
 
@@ -813,4 +843,5 @@ def placement_line_override(request, code: str, batch_id: int, line_id: int):
         "form": form,
         "back_url": _batch_url(batch, f"ligne-{line.pk}"),
     }
+    _audit_read(request, line, line.pathway.person, "placement_line_override")
     return render(request, "placement/override.html", context, status=status)

@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from parcours.matching.access import can_plan
 from parcours.matching.enums import RecommendationKind
 from parcours.matching.services import feedback_accept
 from parcours.organisations.models import Organisation
@@ -131,6 +132,8 @@ def programme_detail(request, code: str):
         "can_view_indicators": access.can_view_indicators(membership, programme),
         "can_manage_programme": access.can_manage_programme(membership, programme),
         "can_manage_sessions": access.can_manage_sessions(membership, programme),
+        # The "Affectations" link: the programme's placement committee only (parcours.matching.access).
+        "can_plan": can_plan(membership, programme),
     }
     return render(request, "programmes/detail.html", context)
 

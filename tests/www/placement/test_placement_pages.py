@@ -1,16 +1,19 @@
 """The placement pages: the programme's affectations, one batch (settings, proposal, explanations,
-fairness report), a person's preferences and the planner's override; each with its refused case
-(login, 403, 404) and its bad input (French message, nothing written)."""
+fairness report, predicted vs observed), a person's preferences and the planner's override; each
+with its refused case (login, 403 for anyone outside the placement committee, 404), its bad input
+(French message, nothing written) and the READ audit entry of every person shown."""
 
 import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from parcours.audit.models import AuditAction, AuditEntry
 from parcours.matching import services_placement
 from parcours.matching.enums import BatchKind, BatchStatus, Exclusion, ModelStatus
-from parcours.matching.models import OutcomeModel, PlacementBatch, PlacementLine
+from parcours.matching.models import OutcomeModel, PlacementBatch, PlacementLine, PlacementPrices
 from parcours.organisations.enums import OrganisationKind, Role
-from parcours.programmes.enums import EnrolmentState
+from parcours.pathways.models import Pathway
+from parcours.programmes.enums import EnrolmentState, ExitOutcome
 from parcours.programmes.models import Enrolment
 from parcours.www.placement import views
 from tests.factories import CommuneFactory, MembershipFactory, OrganisationFactory, PathwayFactory, PersonFactory
@@ -67,13 +70,28 @@ def candidates(sessions, commune):
 
 
 @pytest.fixture
-def planner(programme):
+def planner(centre):
+    """The placement committee: an accompanying professional of an operator organisation."""
+    return MembershipFactory(organisation=centre, role=Role.CONSEILLER)
+
+
+@pytest.fixture
+def owner_pilote(programme):
     return MembershipFactory(organisation=programme.owner, role=Role.PILOTE)
 
 
 @pytest.fixture
+def operator_admin(centre):
+    return MembershipFactory(organisation=centre, role=Role.ADMIN_STRUCTURE)
+
+
+@pytest.fixture
 def stranger():
-    return MembershipFactory()
+    """An accompanying professional of an organisation that does not operate the programme."""
+    return MembershipFactory(role=Role.CONSEILLER)
+
+
+REFUSED = ["owner_pilote", "operator_admin", "stranger"]
 
 
 @pytest.fixture
@@ -144,51 +162,175 @@ def test_every_page_needs_login(client, batch):
         assert response.url.startswith(reverse("login")), url
 
 
-def test_every_page_is_refused_to_a_non_planner(login, batch, stranger):
-    # Neither a professional of another organisation nor a pilote who does not own the programme plans.
-    for membership in (stranger, MembershipFactory(role=Role.PILOTE)):
-        client = login(membership)
-        for url in _urls(batch).values():
-            assert client.get(url).status_code == 403, url
+def _reads_by(membership) -> int:
+    return AuditEntry.objects.filter(actor=membership.user, action=AuditAction.READ).count()
 
 
-def test_every_action_is_refused_to_a_non_planner(login, batch, stranger, candidates):
-    client = login(stranger)
-    posts = [
-        reverse("placement_batch_create", args=["hope"]),
-        reverse("placement_model_train", args=["hope"]),
-        reverse("placement_prices_refresh", args=["hope"]),
-        reverse("placement_online_place", args=["hope", candidates[0].pk]),
-        reverse("placement_batch_solve", args=["hope", batch.pk]),
-        reverse("placement_batch_validate", args=["hope", batch.pk]),
-        reverse("placement_batch_cancel", args=["hope", batch.pk]),
-        reverse("placement_batch_balancing", args=["hope", batch.pk]),
+def _state(batch) -> tuple:
+    """Everything a refused POST could have changed."""
+    batch.refresh_from_db()
+    lines = [
+        (
+            ln.pk,
+            ln.household,
+            ln.accepts_move,
+            ln.needs_childcare,
+            ln.preferred_sessions,
+            ln.refused_sessions,
+            ln.final_session_id,
+            ln.override_reason,
+        )
+        for ln in _lines(batch)
     ]
-    for url in posts:
-        assert client.post(url, {"session_min": "0"}).status_code == 403, url
-    assert PlacementBatch.objects.count() == 1
-    assert PlacementBatch.objects.get().status == BatchStatus.DRAFT
-    assert not OutcomeModel.objects.exists()
+    enrolments = sorted(Enrolment.objects.values_list("pk", "session_id", "state"))
+    return (
+        PlacementBatch.objects.count(),
+        batch.status,
+        batch.balancing,
+        lines,
+        enrolments,
+        OutcomeModel.objects.count(),
+        PlacementPrices.objects.count(),
+    )
 
 
-def test_unknown_programme_batch_line_or_another_programmes_batch_is_404(login, planner, batch, centre):
+@pytest.mark.parametrize("who", REFUSED)
+def test_every_page_is_refused_outside_the_placement_committee(request, login, solved, who):
+    # The programme owner's pilote, the operator's structure administrator and a professional of
+    # a non-operator organisation see no person here: 403, and no read is recorded.
+    membership = request.getfixturevalue(who)
+    client = login(membership)
+    for url in _urls(solved).values():
+        assert client.get(url).status_code == 403, url
+    assert _reads_by(membership) == 0
+
+
+@pytest.mark.parametrize("who", REFUSED)
+def test_every_action_is_refused_outside_the_placement_committee(request, login, solved, candidates, sessions, who):
+    membership = request.getfixturevalue(who)
+    client = login(membership)
+    before = _state(solved)
+    line = _lines(solved)[0]
+    other = next(s for s in sessions if s.pk != line.final_session_id)
+    posts = [
+        (reverse("placement_batch_create", args=["hope"]), {}),
+        (reverse("placement_model_train", args=["hope"]), {}),
+        (reverse("placement_prices_refresh", args=["hope"]), {}),
+        (reverse("placement_online_place", args=["hope", candidates[0].pk]), {}),
+        (reverse("placement_batch_solve", args=["hope", solved.pk]), {}),
+        (reverse("placement_batch_validate", args=["hope", solved.pk]), {}),
+        (reverse("placement_batch_cancel", args=["hope", solved.pk]), {}),
+        (
+            reverse("placement_batch_balancing", args=["hope", solved.pk]),
+            {"session_min": "10", "session_max": "90", "territory_min": "0", "territory_max": "100"},
+        ),
+        (
+            reverse("placement_line_preferences", args=["hope", solved.pk, line.pk]),
+            {"household": "famille-z", "accepts_move": "on"},
+        ),
+        (
+            reverse("placement_line_override", args=["hope", solved.pk, line.pk]),
+            {"session": str(other.pk), "reason": "Motif"},
+        ),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert _state(solved) == before
+    assert _reads_by(membership) == 0
+
+
+def test_unknown_ids_and_other_programmes_batches_are_404(login, planner, solved, centre, commune):
     client = login(planner)
-    line = _lines(batch)[0]
+    line = _lines(solved)[0]
     assert client.get(reverse("placement_home", args=["inconnu"])).status_code == 404
-    assert client.get(reverse("placement_batch", args=["hope", batch.pk + 1000])).status_code == 404
-    assert client.get(reverse("placement_line_override", args=["hope", batch.pk, line.pk + 1000])).status_code == 404
-    assert client.get(reverse("placement_line_preferences", args=["hope", batch.pk, 0])).status_code == 404
-    # The same planner manages another programme: its code does not open this batch.
-    ProgrammeFactory(code="plie", owner=planner.organisation, operators=[centre])
-    assert client.get(reverse("placement_batch", args=["plie", batch.pk])).status_code == 404
-    assert client.get(reverse("placement_line_override", args=["plie", batch.pk, line.pk])).status_code == 404
-    assert client.post(reverse("placement_batch_solve", args=["plie", batch.pk])).status_code == 404
+    assert client.get(reverse("placement_batch", args=["hope", solved.pk + 1000])).status_code == 404
+    assert client.get(reverse("placement_line_override", args=["hope", solved.pk, line.pk + 1000])).status_code == 404
+    assert client.get(reverse("placement_line_preferences", args=["hope", solved.pk, 0])).status_code == 404
+    assert client.post(reverse("placement_batch_solve", args=["hope", solved.pk + 1000])).status_code == 404
+    # The same centre operates another programme: its code does not open this batch, nor its lines.
+    plie = ProgrammeFactory(code="plie", operators=[centre])
+    session = SessionFactory(programme=plie, operator=centre, commune=commune, label="PLIE Nantes", places=3)
+    EnrolmentFactory(session=session, pathway=PathwayFactory(person=PersonFactory(commune=commune)))
+    other_batch = services_placement.batch_create(membership=planner, programme=plie)
+    other_line = _lines(other_batch)[0]
+    before = _state(solved)
+    for url in (
+        reverse("placement_batch", args=["plie", solved.pk]),
+        reverse("placement_line_override", args=["plie", solved.pk, line.pk]),
+        reverse("placement_line_preferences", args=["plie", solved.pk, line.pk]),
+        # A line of another batch, under this batch.
+        reverse("placement_line_preferences", args=["hope", solved.pk, other_line.pk]),
+        reverse("placement_line_preferences", args=["plie", other_batch.pk, line.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    for url, data in (
+        (reverse("placement_batch_solve", args=["plie", solved.pk]), {}),
+        (reverse("placement_batch_validate", args=["plie", solved.pk]), {}),
+        (reverse("placement_batch_cancel", args=["plie", solved.pk]), {}),
+        (reverse("placement_batch_balancing", args=["plie", solved.pk]), {"session_min": "0", "session_max": "50"}),
+        (reverse("placement_line_preferences", args=["plie", solved.pk, line.pk]), {"household": "x"}),
+        (
+            reverse("placement_line_override", args=["hope", solved.pk, other_line.pk]),
+            {"session": "aucune", "reason": "Motif"},
+        ),
+    ):
+        assert client.post(url, data).status_code == 404, url
+    assert _state(solved) == before
 
 
-def test_programme_page_links_to_affectations_for_planners_only(login, planner, stranger, programme):
+def test_a_planner_of_another_programme_only_gets_404_for_this_batch(login, solved, commune):
+    # Out of scope: a professional of a centre operating only "plie" plans plie, not hope's batches.
+    other_centre = OrganisationFactory(kind=OrganisationKind.ORGANISME_FORMATION)
+    ProgrammeFactory(code="plie", operators=[other_centre])
+    client = login(MembershipFactory(organisation=other_centre, role=Role.CONSEILLER))
+    assert client.get(reverse("placement_home", args=["plie"])).status_code == 200
+    assert client.get(reverse("placement_batch", args=["plie", solved.pk])).status_code == 404
+    assert client.post(reverse("placement_batch_validate", args=["plie", solved.pk])).status_code == 404
+    assert client.get(reverse("placement_batch", args=["hope", solved.pk])).status_code == 403
+    solved.refresh_from_db()
+    assert solved.status == BatchStatus.SOLVED
+
+
+def test_programme_page_links_to_affectations_for_the_placement_committee_only(
+    login, planner, owner_pilote, operator_admin, stranger, programme
+):
     url = reverse("placement_home", args=["hope"])
     assert url in html_of(login(planner).get(reverse("programme_detail", args=["hope"])))
-    assert url not in html_of(login(stranger).get(reverse("programme_detail", args=["hope"])))
+    for membership in (owner_pilote, operator_admin, stranger):
+        assert url not in html_of(login(membership).get(reverse("programme_detail", args=["hope"])))
+
+
+# --- READ audit of every person shown -------------------------------------------------------------
+
+
+def _reads(view: str, model) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(action=AuditAction.READ, object_type=f"{model._meta.label_lower}:{view}"))
+
+
+def test_home_records_a_read_per_online_candidate(login, planner, candidates):
+    login(planner).get(reverse("placement_home", args=["hope"]))
+    entries = _reads("placement_home", Pathway)
+    assert sorted(e.person_id for e in entries) == sorted(p.person_id for p in candidates)
+    assert {e.object_id for e in entries} == {str(p.pk) for p in candidates}
+    assert {e.actor_id for e in entries} == {planner.user_id}
+    assert {e.organisation_id for e in entries} == {planner.organisation_id}
+
+
+def test_batch_page_records_a_read_per_person_shown(login, planner, solved, candidates):
+    login(planner).get(reverse("placement_batch", args=["hope", solved.pk]))
+    entries = _reads("placement_batch", PlacementLine)
+    assert sorted(e.person_id for e in entries) == sorted(p.person_id for p in candidates)
+    assert {e.object_id for e in entries} == {str(ln.pk) for ln in _lines(solved)}
+
+
+def test_preferences_and_override_pages_record_a_read_of_their_person(login, planner, solved):
+    client = login(planner)
+    line = _lines(solved)[0]
+    client.get(reverse("placement_line_override", args=["hope", solved.pk, line.pk]))
+    client.get(reverse("placement_line_preferences", args=["hope", solved.pk, line.pk]))
+    for view in ("placement_line_override", "placement_line_preferences"):
+        entries = _reads(view, PlacementLine)
+        assert [(e.object_id, e.person_id) for e in entries] == [(str(line.pk), line.pathway.person_id)], view
 
 
 # --- home -----------------------------------------------------------------------------------------
@@ -252,6 +394,18 @@ def test_online_arrival_gets_a_proposal(login, planner, candidates, sessions):
     html = html_of(client.get(response.url))
     assert "Amina TEST" in html and "Valider l'affectation" in html
     assert "Placement au fil de l&#x27;eau" in html
+    assert "1 personne placée sur 1." in html
+    # One person placed on arrival: no balancing, no preferences, no batch solve.
+    assert "Équilibrage" not in html and "Modifier les préférences" not in html and "Calculer l'affectation" not in html
+    line = batch.lines.get()
+    response = client.get(reverse("placement_line_preferences", args=["hope", batch.pk, line.pk]), follow=True)
+    assert any("ne reprend pas de préférences" in m for m in messages_of(response))
+    # A forged balancing POST is refused by the service, in French, and writes nothing.
+    data = {"session_min": "10", "session_max": "90", "territory_min": "0", "territory_max": "100"}
+    response = client.post(reverse("placement_batch_balancing", args=["hope", batch.pk]), data, follow=True)
+    assert any("au fil de l'eau" in m and "Rien n'a été modifié" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.balancing == {} and batch.status == BatchStatus.SOLVED
     # Someone with no open candidacy on the programme: 404, nothing written.
     other = PathwayFactory()
     assert client.post(reverse("placement_online_place", args=["hope", other.pk])).status_code == 404
@@ -354,18 +508,45 @@ def test_fairness_flags_are_marked(login, planner, solved):
             }
         ],
         "flags": ["Sexe Femme : taux de placement 50 % contre 100 % en moyenne (écart de 50 points)"],
-        "observed": {
-            "overall": {"n": 6, "pending": 1, "mean_predicted": 0.6, "observed_rate": 0.5, "gap": -0.1},
-            "dimensions": [],
-            "flags": [],
-        },
     }
     solved.save()
     html = html_of(login(planner).get(reverse("placement_batch", args=["hope", solved.pk])))
     assert "Écarts signalés" in html and "Écart signalé" in html
     assert "écart de 50 points" in html
     assert f"<td>50{NBSP}%</td><td>30{NBSP}%</td><td>60{NBSP}%</td><td>40{NBSP}%</td>" in html
-    assert "Réussite prédite et observée" in html and "−10 points" in html
+    # Not validated: no outcome to compare yet.
+    assert "Réussite prédite et observée" not in html
+
+
+def test_validated_batch_compares_predicted_and_observed_once_outcomes_are_in(login, planner, solved):
+    client = login(planner)
+    url = reverse("placement_batch", args=["hope", solved.pk])
+    client.post(reverse("placement_batch_validate", args=["hope", solved.pk]))
+    solved.refresh_from_db()
+    assert solved.status == BatchStatus.VALIDATED
+    assert "Réussite prédite et observée" not in html_of(client.get(url))  # no exit known yet
+    lines = _lines(solved)
+    enrolments = Enrolment.objects.filter(pathway__in=[ln.pathway_id for ln in lines], state=EnrolmentState.ENROLLED)
+    assert enrolments.count() == 3
+    # Two of the three leave the programme: one in employment (positive), one still looking for a job.
+    first, second = (ln.pathway_id for ln in lines[:2])
+    for pathway_id, outcome in ((first, ExitOutcome.SUSTAINABLE_EMPLOYMENT), (second, ExitOutcome.JOB_SEARCH)):
+        enrolment = enrolments.get(pathway_id=pathway_id)
+        enrolment.state = EnrolmentState.COMPLETED
+        enrolment.exited_on = enrolment.enrolled_on
+        enrolment.exit_outcome = outcome
+        enrolment.save()
+    html = html_of(client.get(url))
+    assert "Réussite prédite et observée" in html
+    predicted = (lines[0].predicted + lines[1].predicted) / 2
+    gap = 0.5 - predicted
+    gap_text = f"{'+' if gap >= 0 else '−'}{abs(round(100 * gap))} points"
+    overall = (
+        f'<th scope="row">Ensemble</th><td>2</td><td>1</td><td>{views.percent(predicted)}</td>'
+        f"<td>50{NBSP}%</td><td>{gap_text}</td>"
+    )
+    assert overall in html
+    assert '<th scope="row">Sexe : ' in html  # per group too
 
 
 # --- preferences ----------------------------------------------------------------------------------

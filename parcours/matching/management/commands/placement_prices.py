@@ -27,10 +27,18 @@ class Command(BaseCommand):
                 .distinct()
                 .order_by("code")
             )
+        failed = []
         for programme in programmes:
-            row = prices_refresh(programme=programme)
+            try:
+                row = prices_refresh(programme=programme)
+            except Exception as exc:  # noqa: BLE001 — one programme's failure does not stop the others
+                failed.append(programme.code)
+                self.stderr.write(f"{programme.code} : échec du calcul des prix ({exc}).")
+                continue
             contested = sum(1 for value in row.prices.values() if value > 0)
             self.stdout.write(
                 f"{programme.code} : {len(row.prices)} session(s), {contested} disputée(s) (prix > 0). {row.note}"
             )
-        self.stdout.write(self.style.SUCCESS(f"Prix recalculés pour {len(programmes)} programme(s)."))
+        self.stdout.write(self.style.SUCCESS(f"Prix recalculés pour {len(programmes) - len(failed)} programme(s)."))
+        if failed:
+            raise CommandError(f"Prix non recalculés pour : {', '.join(failed)}.")
