@@ -42,8 +42,8 @@ class ScoreSource(models.TextChoices):
 
 
 class Exclusion(models.IntegerChoices):
-    """Why a session is not an option for a candidate (0: it is one). The order is the order in which
-    the constraints are checked: the first that fails is the one shown."""
+    """Why a session is not an option for a candidate (0: it is one). The constraints are checked in
+    the order ALREADY_ENROLLED, REFUSED, FRENCH_LEVEL, … NO_PLACE: the first that fails is shown."""
 
     NONE = 0, _("Possible")
     REFUSED = 1, _("Session refusée par la personne")
@@ -52,6 +52,8 @@ class Exclusion(models.IntegerChoices):
     DISTANCE = 4, _("Au-delà de la distance acceptée, et la personne n'accepte pas de déménager")
     HOUSEHOLD = 5, _("La session n'accueille pas les familles (foyer à placer ensemble)")
     NO_PLACE = 6, _("Aucune place libre sur la session")
+    # Checked first: a live enrolment (enrolled, in progress, completed, abandoned) on the session.
+    ALREADY_ENROLLED = 7, _("Déjà inscrit·e sur cette session, ou en est sorti·e")
 
 
 class ModelStatus(models.TextChoices):

@@ -3,13 +3,12 @@ the candidates with their constraints, the exclusion code of every (person, sess
 predicted success of every pair and, for first-come first-served, each person's preference order.
 A fixed number of queries whatever the number of candidates and sessions (no per-pair query).
 
-The rules, in the order of enums.Exclusion (the first that fails is the one shown):
-1. REFUSED: the person refused the session (line.refused_sessions) — or the person's pathway already
-   has a live enrolment on that session other than an open candidacy (enrolled, in progress,
-   completed or abandoned there): moving the batch's candidacy onto it would give the pathway two
-   live enrolments on one session, which the database forbids. enums.Exclusion has no code of its
-   own for this case, so it is shown as REFUSED; Facts.already_enrolled tells the two apart (the
-   services give their own message: "déjà inscrit·e ou sorti·e de cette session");
+The rules, in this order (the first that fails is the one shown):
+0. ALREADY_ENROLLED: the person's pathway already has a live enrolment on that session other than
+   an open candidacy (enrolled, in progress, completed or abandoned there): moving the batch's
+   candidacy onto it would give the pathway two live enrolments on one session, which the database
+   forbids (Facts.already_enrolled keeps the matrix for the services' messages);
+1. REFUSED: the person refused the session (line.refused_sessions);
 2. FRENCH_LEVEL: the session asks a minimum CECRL level and the person's French level (latest
    diagnostic, else the level at the signature of the integration contract) is lower — or unknown:
    a minimum is a hard constraint, an unknown level does not prove it is met;
@@ -310,7 +309,8 @@ def gather(
     in_household = (sizes[household] >= 2).reshape(n, 1) if n else np.zeros((0, 1), dtype=bool)
     already = already_enrolled_matrix(candidates, sessions)
     rules: list[tuple[Exclusion, np.ndarray]] = [
-        (Exclusion.REFUSED, refused | already),
+        (Exclusion.ALREADY_ENROLLED, already),
+        (Exclusion.REFUSED, refused),
         (Exclusion.FRENCH_LEVEL, (session_min >= 0) & (person_rank < session_min)),
         (Exclusion.CHILDCARE, needs & ~childcare),
         (Exclusion.DISTANCE, too_far),

@@ -193,7 +193,7 @@ def test_fallback_scores_of_every_pair_equal_the_scalar_score():
             assert scores.predicted[i, j] == pytest.approx(expected)
 
 
-def test_a_session_already_enrolled_on_or_left_is_excluded_as_refused():
+def test_a_session_already_enrolled_on_or_left_is_excluded():
     """Moving the batch's candidacy onto a session where the pathway already has a live enrolment
     would break the one-live-enrolment-per-session rule: such a session is not an option."""
     programme, _planner = programme_with_planner()
@@ -213,7 +213,7 @@ def test_a_session_already_enrolled_on_or_left_is_excluded_as_refused():
     facts = build.gather(candidates=[cand(pathway), cand(other)], sessions=list(build.placement_sessions(programme)))
     cols = [facts.session_index[s.pk] for s in (a, b, c)]
     assert facts.already_enrolled[:, cols].tolist() == [[False, True, False], [False, False, False]]
-    assert facts.exclusion[:, cols].tolist() == [[0, Exclusion.REFUSED, 0], [0, 0, 0]]
+    assert facts.exclusion[:, cols].tolist() == [[0, Exclusion.ALREADY_ENROLLED, 0], [0, 0, 0]]
 
 
 def test_build_instance_reads_a_fixed_number_of_queries():

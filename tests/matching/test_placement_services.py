@@ -778,7 +778,7 @@ def test_a_session_the_person_left_is_excluded_and_refused_in_french(world, aban
     )
     j = facts.session_index[world["reze"].pk]
     assert facts.already_enrolled[:, j].tolist() == [True, False, False, False]
-    assert facts.exclusion[0, j] == Exclusion.REFUSED
+    assert facts.exclusion[0, j] == Exclusion.ALREADY_ENROLLED
     batch = services.batch_solve(membership=world["planner"], batch=batch)
     line = lines_of(batch)[0]
     assert line.proposed_session_id != world["reze"].pk
