@@ -10,6 +10,11 @@ events), drawn at random with a fixed seed so that the indicators land in the ra
 after exit) without being written in. What happens now (declaring, opening the sessions to come,
 candidacies, the VAE jury, the call) goes through the services when they are installed.
 
+For the placement optimiser, six HOPE sessions are still to come, with about fifty refugees applying
+(`applicant_plan`: couples, young children without childcare, far communes, varied French levels),
+and the past exits' outcomes lean on the participants' profile (`outcome_shift`), never on their sex
+or nationality, so that the outcome model has something to learn.
+
 `load_programmes(now=…)` is called by the demo loader after the referrals; it does nothing when
 the HOPE-like programme already exists. Dates are relative to `now`: the demo looks the same
 whatever the day it is loaded (sessions 2 years back to a few months ahead).
@@ -17,6 +22,7 @@ whatever the day it is loaded (sessions 2 years back to a few months ahead).
 
 import datetime
 import json
+import math
 import random
 import zoneinfo
 from dataclasses import dataclass
@@ -33,6 +39,7 @@ from django.utils import timezone
 from parcours.audit.chain import GENESIS_HASH, link_hash
 from parcours.audit.models import AuditEntry
 from parcours.audit.services import _CHAIN_LOCK_KEY, _content
+from parcours.diagnostics.enums import CECRL_ORDER
 from parcours.diagnostics.models import Diagnostic, IntegrationContract, LanguageLevel, Situation, ThemeAssessment
 from parcours.occupations.models import Appellation, RomeJob
 from parcours.organisations.enums import ACCOMPANYING_ROLES, Role
@@ -40,7 +47,7 @@ from parcours.organisations.models import Membership, Organisation
 from parcours.pathways.enums import EventKind
 from parcours.pathways.models import Event, FollowUpMember, Pathway
 from parcours.people.enums import DataCategory, ProtectionStatus
-from parcours.people.models import Consent, ForeignQualification, Person, WorkExperience
+from parcours.people.models import Child, Consent, ForeignQualification, Person, WorkExperience
 from parcours.programmes import enums as E
 from parcours.programmes.facts import eligibility_for
 from parcours.programmes.models import (
@@ -107,6 +114,8 @@ class SessionSpec:
     partners: tuple[str, ...] = ()
     housing: bool = False
     childcare: bool = False
+    min_french: str = ""  # the CECRL level the session requires (placement constraint), "" for none
+    households: bool = False  # can host a household placed together (placement constraint)
 
 
 BTP = ("F1703", "F1604", "F1606")
@@ -116,8 +125,9 @@ SOUDURE = ("Soudure navale de l'Estuaire", "Métallerie Brière Industrie")
 RESTAURATION = ("Restauration collective Loire", "Propreté Océane")
 AIDE = ("EHPAD Les Tilleuls", "Aide à domicile Sud-Loire")
 # HOPE: a session starts every two months, in turn in the three AFPA centres (each centre runs two
-# trades a year, eight months each, ~14 trainees), from 27 months ago; two are still to come. Each
-# calendar quarter thus has one or two sessions starting: the cohorts of the indicators.
+# trades a year, eight months each, ~14 trainees), from 27 months ago. Each calendar quarter thus has
+# one or two sessions starting: the cohorts of the indicators. Six are still to come, two per centre
+# (the programme doubles its capacity): their candidates are placed with the placement optimiser.
 SESSIONS: tuple[SessionSpec, ...] = (
     SessionSpec(HOPE_CODE, SH, "44162", "HOPE Saint-Herblain — Bâtiment (maçonnerie, plâtrerie, peinture)", -27, 8, 14,
                 BTP, BATIR, housing=True),
@@ -145,10 +155,21 @@ SESSIONS: tuple[SessionSpec, ...] = (
                 ("J1301", "K1302"), AIDE, housing=True, childcare=True),
     SessionSpec(HOPE_CODE, SH, "44162", "HOPE Saint-Herblain — Bâtiment (gros œuvre)", -3, 8, 14,
                 ("F1703", "F1604"), BATIR, housing=True),
+    # The sessions to come (open to candidacies, placed by the placement optimiser: see
+    # APPLICANT_CASES below and docs/demo.md): two per centre, starting in two to four months.
     SessionSpec(HOPE_CODE, SH, "44162", "HOPE Saint-Herblain — Logistique", 2, 8, 12,
                 ("N1103", "N1105"), ("Logistique Nantes Sud", "Entrepôts de la Chabossière"), housing=True),
     SessionSpec(HOPE_CODE, RZ, "44143", "HOPE Rezé — Aide à la personne et soins", 3, 8, 12,
-                ("K1302", "J1301", "K1304"), AIDE, housing=True, childcare=True),
+                ("K1302", "J1301", "K1304"), AIDE, housing=True, childcare=True, min_french="A2", households=True),
+    SessionSpec(HOPE_CODE, SN, "44184", "HOPE Saint-Nazaire — Soudure et chaudronnerie navale", 2, 8, 10,
+                ("H2913", "H2909"), SOUDURE, housing=True),
+    SessionSpec(HOPE_CODE, SH, "44162", "HOPE Saint-Herblain — Bâtiment, second œuvre (plâtrerie, peinture)", 3, 8, 12,
+                ("F1604", "F1606"), ("Bâtir Atlantique", "Isolation Loire Habitat"), housing=True, households=True),
+    SessionSpec(HOPE_CODE, SN, "44184", "HOPE Saint-Nazaire — Restauration collective", 4, 8, 8,
+                ("G1602", "G1605"), ("Restauration collective Loire", "Cuisines du Port"), housing=True,
+                childcare=True, min_french="A1", households=True),
+    SessionSpec(HOPE_CODE, RZ, "44143", "HOPE Rezé — Propreté et hygiène des locaux", 4, 8, 10,
+                ("K2204",), ("Propreté Océane", "Nettoyage Industriel Sud-Loire"), housing=True, childcare=True),
     SessionSpec(PLIE_CODE, "plie", "44109", "PLIE — cohorte Nantes Nord", -20, 18, 25, ("K2204", "N1103", "D1507")),
     SessionSpec(PLIE_CODE, "plie", "44143", "PLIE — cohorte Rezé et Sud-Loire", -6, 18, 25, ("K1304", "A1203", "D1505"),
                 childcare=True),
@@ -279,7 +300,7 @@ def _session(
     spec: SessionSpec, *, programme: Programme, orgs, membership: Membership, month0: datetime.date
 ) -> Session:
     starts_on = _monday(add_months(month0, spec.start))
-    return session_create(
+    session = session_create(
         membership=membership,
         programme=programme,
         label=spec.label,
@@ -293,6 +314,11 @@ def _session(
         offers_childcare=spec.childcare,
         offers_housing=spec.housing,
     )
+    if spec.min_french or spec.households:
+        # The placement constraints are not (yet) arguments of session_create: set on the row.
+        session.min_french_level, session.hosts_households = spec.min_french, spec.households
+        Session.objects.filter(pk=session.pk).update(min_french_level=spec.min_french, hosts_households=spec.households)
+    return session
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -370,8 +396,17 @@ CAPPED_FIELDS = ("proposed_at", "state_changed_at", "waiting_since", "exit_outco
 class History:
     """Collects the rows of the demo's past enrolments and writes them in bulk."""
 
-    def __init__(self, *, rng: random.Random, today: datetime.date, now: datetime.datetime):
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        today: datetime.date,
+        now: datetime.datetime,
+        outcome_rng: random.Random | None = None,
+    ):
         self.rng = rng
+        # Exit outcomes and surveys may be drawn apart, so that tuning them leaves the paths as they are.
+        self.outcome_rng = outcome_rng or rng
         self.today = today
         self.now = now
         self.plans: list[tuple[Enrolment, list[tuple], list]] = []
@@ -541,9 +576,100 @@ def _path(h: History, *, session: Session, rng: random.Random, seat_free: bool, 
     return path
 
 
-def _outcome_and_surveys(h: History, enrolment: Enrolment, rows: list, recorder: User, table) -> None:
-    """Exit outcome (sometimes still to record for recent exits) and the 6- and 12-month surveys."""
-    rng, today = h.rng, h.today
+# The exit outcome of a HOPE participant leans on what predicts it — French level, education,
+# experience in the session's trade, time since arrival — and never on sex or nationality, so that
+# the placement's outcome model (parcours/matching/outcome.py) has something true to learn, with the
+# draw's noise: a shift on the logit scale of the share of positive outcomes of the table drawn
+# from, about 0 for an average participant. HOPE's outcomes and surveys are drawn from their own
+# generator (OUTCOME_SEED): the paths (entries, drop-outs, exits) do not depend on them.
+# Each term is centred on the alumni's average (French between A1 and A2, education 2.5, 0.65 year of
+# experience in the trade, arrived 29 months before the start).
+OUTCOME_FRENCH = 0.8  # per CECRL step (A1.1, A1, A2, B1, …)
+OUTCOME_EDUCATION = 0.25  # per level of the national framework (0 … 8)
+OUTCOME_DOMAIN = 0.4  # per year of experience in one of the session's job domains, up to 4 years
+OUTCOME_ARRIVAL = 0.8  # per 18 months since the arrival, from 6 months (-) to 3.5 years (+)
+FRENCH_RANK = {level: rank for rank, level in enumerate(CECRL_ORDER)}
+OUTCOME_SEED = SEED + 3  # HOPE's outcomes and surveys are drawn apart from its paths
+
+
+def outcome_shift(*, french: str, education: str, domain_years: float, months_since_arrival: float | None) -> float:
+    """The logit shift of a participant's chances of a positive exit (pure; see OUTCOME_*)."""
+    shift = OUTCOME_FRENCH * (FRENCH_RANK.get(french, 1) - 1.5)
+    shift += OUTCOME_EDUCATION * ((int(education) if education.isdigit() else 1) - 2.5)
+    shift += OUTCOME_DOMAIN * (min(domain_years, 4.0) - 0.65)
+    if months_since_arrival is not None:
+        shift += OUTCOME_ARRIVAL * (min(max(months_since_arrival, 6.0), 42.0) - 29.0) / 18.0
+    return shift
+
+
+def _pick_outcome(rng: random.Random, table, shift: float):
+    """An outcome of `table` ((value, weight), …) with the positive ones' share tilted by `shift`
+    on the logit scale, from one draw. The share of UNKNOWN (outcome not known) stays as weighted."""
+    u = rng.random()
+    total = sum(w for _v, w in table)
+    unknown = sum(w for v, w in table if v == OUT.UNKNOWN) / total
+    if u >= 1 - unknown:
+        return OUT.UNKNOWN
+    u /= 1 - unknown
+    positive = [(v, w) for v, w in table if v in E.DEFAULT_POSITIVE_OUTCOMES]
+    negative = [(v, w) for v, w in table if v not in E.DEFAULT_POSITIVE_OUTCOMES and v != OUT.UNKNOWN]
+    p0 = sum(w for _v, w in positive) / sum(w for _v, w in positive + negative)
+    p = 1 / (1 + math.exp(-(math.log(p0 / (1 - p0)) + shift)))
+    group, x = (positive, u / p) if u < p else (negative, (u - p) / (1 - p))
+    x *= sum(w for _v, w in group)
+    for value, weight in group:
+        x -= weight
+        if x < 0:
+            return value
+    return group[-1][0]
+
+
+class OutcomeShift:
+    """outcome_shift() for the candidates of the past HOPE sessions, from a few queries: the latest
+    French level, the experiences by ROME domain, the sessions' job domains."""
+
+    def __init__(self, plans: dict[int, list[Candidate]]):
+        people = {c.person.pk for group in plans.values() for c in group}
+        self.french: dict[int, str] = {}
+        for person_id, level in (
+            LanguageLevel.objects.filter(language="fr", diagnostic__person_id__in=people)
+            .order_by("assessed_on", "id")
+            .values_list("diagnostic__person_id", "level")
+        ):
+            self.french[person_id] = level  # the latest wins
+        self.experience: dict[int, list[tuple[str, float]]] = {}
+        for person_id, domain, years in WorkExperience.objects.filter(person_id__in=people).values_list(
+            "person_id", "rome__domain_id", "years"
+        ):
+            self.experience.setdefault(person_id, []).append((domain, float(years or 0)))
+        Jobs = Session.target_jobs.through
+        self.domains: dict[int, set[str]] = {}
+        for session_id, domain in Jobs.objects.filter(session_id__in=list(plans)).values_list(
+            "session_id", "romejob__domain_id"
+        ):
+            self.domains.setdefault(session_id, set()).add(domain)
+
+    def __call__(self, candidate: Candidate, session: Session) -> float:
+        person = candidate.person
+        domains = self.domains.get(session.pk, set())
+        years = sum(y for domain, y in self.experience.get(person.pk, []) if domain in domains)
+        months = None
+        if person.arrival_date is not None:
+            months = (session.starts_on - person.arrival_date).days / 30.44
+        return outcome_shift(
+            french=self.french.get(person.pk, ""),
+            education=person.education_level or "",
+            domain_years=years,
+            months_since_arrival=months,
+        )
+
+
+def _outcome_and_surveys(
+    h: History, enrolment: Enrolment, rows: list, recorder: User, table, shift: float | None = None
+) -> None:
+    """Exit outcome (sometimes still to record for recent exits) and the 6- and 12-month surveys;
+    with `shift`, the outcome leans on the participant's profile (see outcome_shift)."""
+    rng, today = h.outcome_rng, h.today
     exited = enrolment.exited_on
     if exited is None:
         return
@@ -551,6 +677,8 @@ def _outcome_and_surveys(h: History, enrolment: Enrolment, rows: list, recorder:
     if not (recent and rng.random() < 0.5):
         if enrolment.abandon_reason == E.AbandonReason.EMPLOYMENT:
             outcome = OUT.SUSTAINABLE_EMPLOYMENT if rng.random() < 0.4 else OUT.OTHER_EMPLOYMENT
+        elif shift is not None:
+            outcome = _pick_outcome(rng, table if enrolment.state == S.COMPLETED else ABANDONED_OUTCOMES, shift)
         else:
             outcome = _pick(rng, table if enrolment.state == S.COMPLETED else ABANDONED_OUTCOMES)
         enrolment.exit_outcome = outcome
@@ -670,6 +798,7 @@ def _history(
     ages=(18, 64),
     share: float = 1.0,
     plans: dict[int, list[Candidate]] | None = None,
+    shift=None,
 ) -> None:
     """Candidacies and their passage through each session, oldest first, for the people of `pool`
     (or, with `plans`, exactly the candidates planned for each session, in order)."""
@@ -701,7 +830,9 @@ def _history(
                 seats += 1
             abandons += enrolment.state == S.ABANDONED
             evidence(enrolment, rows, session)
-            _outcome_and_surveys(h, enrolment, rows, candidate.seat.user, outcomes)
+            _outcome_and_surveys(
+                h, enrolment, rows, candidate.seat.user, outcomes, shift=shift(candidate, session) if shift else None
+            )
 
 
 # --- HOPE alumni ----------------------------------------------------------------------------------------
@@ -804,11 +935,17 @@ class Alumni:
         self.audit.append((at.astimezone(UTC), membership.user_id, membership.organisation_id, action, object_type,
                            str(object_id), person_id, sorted(fields), reason))  # fmt: skip
 
-    def create(self, plan: list[tuple[Session, int]]) -> dict[int, list[Candidate]]:
-        """`n` alumni for each session of the plan; returns their candidacies by session id."""
+    def create(
+        self, plan: list[tuple[Session, int]], shapes: list["Applicant"] | None = None
+    ) -> dict[int, list[Candidate]]:
+        """`n` alumni for each session of the plan; returns their candidacies by session id. With
+        `shapes` (one per person, in order), the people are applicants to a session to come, shaped
+        as said (commune, travel, a young child, a partner) and followed from recent dates."""
         rng, today = self.rng, self.today
         people, pathways, seats, consents, diagnostics, contracts, qualifications, experiences = ([] for _ in range(8))
-        themes, levels, events = [], [], []
+        themes, levels, events, children = [], [], [], []
+        shapes_left = iter(shapes or ())
+        partners: dict[int, Person] = {}
         pending: list[tuple] = []  # audit entries of rows not written yet (ids come with the bulk insert)
         by_session: dict[int, list[Candidate]] = {}
         referents = self.staff["asso_refugies"]
@@ -817,14 +954,28 @@ class Alumni:
             centre = next(k for k, o in self.orgs.items() if o.pk == session.operator_id)
             hope_staff = self.staff.get(centre) or self.staff[SH]
             for _ in range(n):
+                shape = next(shapes_left, None)
+                partner = partners.get(shape.couple) if shape and shape.couple else None
                 start = session.starts_on
-                opened_day = start - datetime.timedelta(days=rng.randint(80, 420))
-                d = P.draft_person(rng, "refugee", opened_day)
+                if shape is None:
+                    opened_day = start - datetime.timedelta(days=rng.randint(80, 420))
+                else:  # an applicant: followed for two months to a year
+                    opened_day = today - datetime.timedelta(days=rng.randint(60, 380))
+                force = {"country": partner.nationality} if partner else {}
+                d = P.draft_person(rng, "refugee", opened_day, **force)
+                if shape is not None and shape.sex:
+                    d.sex = shape.sex
+                if shape is not None and shape.french:
+                    d.french_level = shape.french
+                    if d.cir and FRENCH_RANK[d.cir[4]] > FRENCH_RANK[shape.french]:
+                        d.cir = (*d.cir[:4], shape.french)  # assessed at signature at most as now
                 years = 10 if d.permit_kind == "resident_card" else 4
                 issued, until = P._permit(rng, today, years, False)
                 d.permit_issued, d.permit_until = max(issued, d.protection_granted), until
                 first, last = self.names.pick(rng, d.origin, d.sex)
                 referent, hope = rng.choice(referents), rng.choice(hope_staff)
+                if partner is not None:  # same name, address and referent as the partner
+                    last, referent = partner.last_name, next(r for r in referents if r.user == partner.created_by)
                 opened = _at(opened_day, rng.randint(9, 16), rng.randint(0, 59))
                 person = Person(
                     first_name=first, last_name=last, sex=d.sex, birth_date=d.birth_date, birth_place=d.birth_place,
@@ -840,6 +991,22 @@ class Alumni:
                     asylum_note=d.asylum_note, created_by=referent.user,
                 )  # fmt: skip
                 person.created_at = opened - datetime.timedelta(minutes=rng.randint(3, 50))
+                if shape is not None:
+                    person.commune_id = shape.commune
+                    person.max_travel_minutes, person.has_vehicle = shape.travel, shape.vehicle
+                    if shape.couple:
+                        person.household = "couple"
+                        if partner is not None:
+                            person.address = partner.address
+                        else:
+                            partners[shape.couple] = person
+                    elif shape.child:
+                        person.household = "single_parent"
+                    for born, care in () if shape.couple else d.children:  # drawn: each has a solution
+                        children.append(Child(person=person, birth_date=born, childcare=care))
+                    if shape.child:  # a child under three without childcare: only a session with childcare
+                        born = today - datetime.timedelta(days=rng.randint(150, 1000))
+                        children.append(Child(person=person, birth_date=born, childcare="none"))
                 pathway = Pathway(person=person, status="open", orientation="professional",
                                   departement_id=T.DEPARTEMENT, opened_at=opened, last_activity_at=opened)  # fmt: skip
                 people.append(person)
@@ -855,6 +1022,8 @@ class Alumni:
                                    started_at=_at(start - datetime.timedelta(days=rng.randint(55, 75)), 14),
                                    start_reason=HOPE_PARTNER_REASON),
                 ]  # fmt: skip
+                if shape is not None:  # joined recently, at the information meeting of the centre
+                    mine[1].started_at = _at(today - datetime.timedelta(days=rng.randint(7, 30)), 14)
                 seats.extend(mine)
                 self.alumni.append(Alumnus(Candidate(pathway, referent), mine))
                 by_session.setdefault(session.pk, []).append(self.alumni[-1].candidate)
@@ -930,6 +1099,7 @@ class Alumni:
         IntegrationContract.objects.bulk_create(contracts, batch_size=500)
         ForeignQualification.objects.bulk_create(qualifications, batch_size=500)
         WorkExperience.objects.bulk_create(experiences, batch_size=500)
+        Child.objects.bulk_create(children, batch_size=500)
         Event.objects.bulk_create(events, batch_size=1000)
         for at, membership, action, object_type, obj, person, fields in pending:
             self.log(at, membership, action, object_type, obj.pk, person.pk, fields)
@@ -1066,6 +1236,121 @@ def _candidacies(*, sessions: list[Session], pool: list[Candidate], used: set[in
                 if index == 0:
                     enrolment_move(membership=operator, enrolment=enrolment, to_state=S.ENROLLED)
     return made
+
+
+# --- applicants to the sessions to come: the placement optimiser's batch ---------------------------------
+
+# About fifty refugees apply to the six HOPE sessions to come (the upcoming sessions in SESSIONS
+# order: 0 Saint-Herblain logistics, 1 Rezé personal care — A2 minimum, childcare, households —,
+# 2 Saint-Nazaire welding — A1 minimum —, 3 Saint-Herblain building — households —, 4 Saint-Nazaire
+# catering — A1, childcare, households —, 5 Rezé cleaning — childcare). They are generated like the
+# alumni (same profiles, names, referents of Passerelles Réfugiés 44 and HOPE counsellors of the
+# centre, usernames ".h<n>"), proposed by their referent through enrolment_propose, a few put on the
+# waiting list by the centre. Their candidacies are open (CANDIDATE or WAITING_LIST): a professional
+# of one of the AFPA centres (e.g. david.lemaire) places them with « Affectations » on the programme
+# page. The cases the optimiser has to handle, written here rather than drawn:
+# - three couples (a pathway each, same name, address and referent): placed together only where the
+#   session hosts households, once the planner gives them the same household on the batch;
+# - young children without childcare: only a session with childcare;
+# - far communes: Châteaubriant without a car (30 km limit: no session within reach unless the person
+#   accepts to move — HOPE houses its trainees), Ancenis with a car (1 h, 48 km: Saint-Herblain and
+#   Rezé, not Saint-Nazaire), Clisson, Blain, Pornic, Savenay (between two centres);
+# - everyone else lives near a centre (30 km by default: Nantes is 47–54 km from Saint-Nazaire).
+APPLICANTS_SEED = SEED + 2
+
+
+@dataclass(frozen=True)
+class Applicant:
+    commune: str  # INSEE code
+    sessions: tuple[int, ...]  # upcoming HOPE sessions applied to (indexes, see above), first = main one
+    sex: str = ""  # "" = as drawn
+    french: str = ""  # CECRL level, "" = as drawn (A1.1 30 %, A1 30 %, A2 25 %, B1 15 %)
+    child: bool = False  # a child under three without a childcare solution
+    couple: int = 0  # partners share the number
+    travel: int | None = None  # maximum travel time (minutes); None = the 30 km default
+    vehicle: bool = False
+    waiting: bool = False  # put on the waiting list of the main session by the centre
+
+
+A = Applicant
+APPLICANT_CASES: tuple[Applicant, ...] = (
+    # Couples.
+    A("44162", (3,), sex="M", couple=1), A("44162", (3, 0), sex="F", couple=1),
+    A("44184", (2,), sex="M", couple=2, french="A1"), A("44184", (4,), sex="F", couple=2, french="A2"),
+    A("44143", (1,), sex="F", couple=3, french="A2", child=True), A("44143", (5, 1), sex="M", couple=3, french="B1"),
+    # Far, or between two centres.
+    A("44036", (0,), travel=60), A("44003", (3,), travel=60, vehicle=True), A("44043", (5,)), A("44015", (0,)),
+    A("44131", (4,)), A("44195", (0, 2)),
+    # Young children without childcare (two applied to a session without it).
+    A("44109", (1,), sex="F", child=True), A("44109", (5,), sex="F", child=True),
+    A("44162", (0,), sex="F", child=True), A("44143", (1, 5), sex="F", child=True),
+    A("44020", (5,), sex="F", child=True), A("44190", (1,), sex="M", child=True),
+    A("44114", (3,), sex="F", child=True), A("44184", (4,), sex="F", child=True), A("44210", (4,), sex="F", child=True),
+)  # fmt: skip
+NANTES_AREA = (("44109", 40), ("44162", 15), ("44143", 15), ("44114", 8), ("44047", 6), ("44020", 6), ("44190", 5),
+               ("44215", 5), ("44035", 4), ("44026", 3))  # fmt: skip
+SAINT_NAZAIRE_AREA = (("44184", 50), ("44210", 12), ("44103", 10), ("44055", 10), ("44132", 10), ("44069", 8))
+NANTES_SESSIONS = ((0, 3), (1, 4), (3, 3), (5, 2))
+SAINT_NAZAIRE_SESSIONS = ((2, 5), (4, 3))
+APPLICANTS_NANTES, APPLICANTS_SAINT_NAZAIRE = 22, 7
+
+
+def applicant_plan(seed: int = APPLICANTS_SEED) -> list[Applicant]:
+    """The applicants: the cases above, then people near the centres drawn with `seed` (commune,
+    sessions applied to: one, sometimes two of their area); every third of the first ten near
+    Nantes is on the waiting list of their main session. Pure and deterministic."""
+    rng = random.Random(seed)
+    drawn = []
+    for area, n, sessions, second in (
+        (NANTES_AREA, APPLICANTS_NANTES, NANTES_SESSIONS, 0.35),
+        (SAINT_NAZAIRE_AREA, APPLICANTS_SAINT_NAZAIRE, SAINT_NAZAIRE_SESSIONS, 0.3),
+    ):
+        for index in range(n):
+            commune = P.weighted(rng, area)
+            main = int(P.weighted(rng, tuple((str(k), w) for k, w in sessions)))
+            applied: tuple[int, ...] = (main,)
+            if rng.random() < second:
+                applied += (rng.choice([k for k, _w in sessions if k != main]),)
+            drawn.append(A(commune, applied, waiting=area is NANTES_AREA and index < 10 and index % 3 == 0))
+    return [*APPLICANT_CASES, *drawn]
+
+
+def _applicants(alumni: Alumni, *, sessions: list[Session], staff, now: datetime.datetime) -> dict[str, int]:
+    """Generate the applicants (applicant_plan) and propose their candidacies to the sessions to come
+    through the enrolment services. Returns what was made."""
+    plan = applicant_plan()
+    alumni.rng = P.FastRandom(APPLICANTS_SEED)  # their own draws: the history does not move them
+    before = len(alumni.alumni)
+    alumni.create([(sessions[a.sessions[0]], 1) for a in plan], shapes=plan)
+    made = alumni.alumni[before:]
+    counts = {"hope_applicants": len(made), "applicant_audit_entries": alumni.write_audit()}
+    candidacies = waiting = 0
+    for applicant, alumnus in zip(plan, made, strict=True):
+        candidate = alumnus.candidate
+        for position, index in enumerate(applicant.sessions):
+            session = sessions[index]
+            enrolment = enrolment_propose(
+                membership=candidate.seat, session=session, pathway=candidate.pathway, override_reason=LIVE_OVERRIDE
+            )
+            candidacies += 1
+            operator = staff.get(session.operator_id)
+            if applicant.waiting and position == 0 and operator is not None:
+                enrolment = enrolment_move(membership=operator, enrolment=enrolment, to_state=S.SELECTED)
+                enrolment_move(membership=operator, enrolment=enrolment, to_state=S.WAITING_LIST)
+                waiting += 1
+    # The last activity on each pathway: its latest timeline event (the candidacy, now).
+    pathways = [a.candidate.pathway for a in made]
+    latest = dict(
+        Event.objects.filter(pathway__in=pathways)
+        .values("pathway_id")
+        .annotate(at=Max("at"))
+        .values_list("pathway_id", "at")
+    )
+    for pathway in pathways:
+        pathway.last_activity_at = latest.get(pathway.pk, now)
+    Pathway.objects.bulk_update(pathways, ["last_activity_at"], batch_size=500)
+    counts["applicant_candidacies"], counts["applicant_waiting_list"] = candidacies, waiting
+    return counts
 
 
 # --- VAE --------------------------------------------------------------------------------------------
@@ -1310,7 +1595,7 @@ def load_programmes(*, now: datetime.datetime) -> dict[str, int]:
         keep_user, keep_n = KEEP_FOR_ELIGIBILITY
         used.update([c.pathway.pk for c in refugees if c.seat.user.username == keep_user][:keep_n])
 
-        h = History(rng=rng, today=today, now=now)
+        h = History(rng=rng, today=today, now=now, outcome_rng=random.Random(OUTCOME_SEED))
         hope = programmes[HOPE_CODE]
         hope_steps = {step.kind: step for step in hope.steps.all()}
         past_hope = [s for s in sessions[HOPE_CODE] if s.starts_on <= today]
@@ -1328,6 +1613,7 @@ def load_programmes(*, now: datetime.datetime) -> dict[str, int]:
             ),
             outcomes=COMPLETED_OUTCOMES,
             abandon_p=0.14,
+            shift=OutcomeShift(plans),
         )
         totals = h.write()
         counts["hope_alumni"] = len(alumni.alumni)
@@ -1364,12 +1650,14 @@ def load_programmes(*, now: datetime.datetime) -> dict[str, int]:
         for key, value in _vae(h, sessions=sessions[VAE_CODE], pool=newcomers, used=used, staff=staff).items():
             totals[key] = totals.get(key, 0) + value
         counts.update(totals)
-        counts["live_candidacies"] = _candidacies(
-            sessions=[s for s in sessions[HOPE_CODE] if s.starts_on > today],
+        counts["live_candidacies"] = _candidacies(  # on the first two sessions to come (the centres' journeys)
+            sessions=[s for s in sessions[HOPE_CODE] if s.starts_on > today][:2],
             pool=refugees,
             used=used,
             staff=staff,
             today=today,
         )
         counts.update(_call(orgs=orgs, pilote=pilote, today=today, rng=rng))
+        upcoming = [s for s in sessions[HOPE_CODE] if s.starts_on > today]
+        counts.update(_applicants(alumni, sessions=upcoming, staff=staff, now=now))
     return counts
