@@ -23,17 +23,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only training loads it (see train)
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.pipeline import Pipeline
 
 FEATURES: tuple[str, ...] = (
     "french_level",
@@ -202,6 +200,10 @@ class TrainingResult:
 
 
 def _pipeline() -> Pipeline:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return Pipeline(
         [
             ("scale", StandardScaler()),
@@ -211,6 +213,9 @@ def _pipeline() -> Pipeline:
 
 
 def _calibrated(*, seed: int, folds: int) -> CalibratedClassifierCV:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+
     return CalibratedClassifierCV(
         _pipeline(),
         method="sigmoid",
@@ -225,8 +230,8 @@ def _extract(calibrated: CalibratedClassifierCV, features: tuple[str, ...]) -> F
     (pair,) = calibrated.calibrated_classifiers_
     pipeline = pair.estimator
     (calibrator,) = pair.calibrators
-    scaler: StandardScaler = pipeline.named_steps["scale"]
-    logit: LogisticRegression = pipeline.named_steps["logit"]
+    scaler = pipeline.named_steps["scale"]
+    logit = pipeline.named_steps["logit"]
     return FittedModel(
         features=features,
         coef=np.asarray(logit.coef_[0], dtype=np.float64).copy(),
@@ -298,6 +303,9 @@ def train(X: np.ndarray, y: np.ndarray, *, seed: int = 0, folds: int = 5) -> Tra
     message = thin_history_message(n, n_positive)
     if message:
         return TrainingResult(model=None, n=n, n_positive=n_positive, message=message)
+
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
 
     # Out-of-fold calibrated probabilities: the whole procedure is refitted without each fold.
     outer = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

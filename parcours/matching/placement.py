@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from .enums import Exclusion
 
@@ -286,6 +285,8 @@ def _blocks(instance: Instance) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
 
 
 def _solve_mip(instance: Instance, households: list[np.ndarray], time_limit_s: float) -> Solution:
+    from ortools.sat.python import cp_model  # imports pandas (about a second): only when needed
+
     m = instance.m
     s_lower, s_upper = _session_bounds(instance)
     t_ids, t_lower, t_upper = _territory_bounds(instance)
