@@ -25,7 +25,7 @@ cleanup() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
-  rm -f "$DB" "$DB-journal" "$DB-wal" "$DB-shm" "$JAR" "$LOG" "$PAGE" "$ROOT/var/$TAG.pilote.cookies"
+  rm -f "$DB" "$DB-journal" "$DB-wal" "$DB-shm" "$JAR" "$LOG" "$PAGE" "$ROOT/var/$TAG.pilote.cookies" "$ROOT/var/$TAG.planner.cookies"
 }
 trap cleanup EXIT
 
@@ -196,8 +196,47 @@ fetch /pistes/usage/ 200
 expect "Usage des pistes" "usage des pistes (pilote)"
 expect "<svg" "graphique de l'usage des pistes"
 grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur l'usage des pistes"
+fetch /programmes/hope-44/affectations/ 403
 JAR="$JAR_MAIN"
 rm -f "$PILOTE_JAR"
 
+# Placement on SQLite: online prices command, then a member of the HOPE placement committee (AFPA)
+# creates a batch and solves it (the demo's outcome model is trained at load).
+step "affectations : prix en ligne, nouvelle affectation HOPE et calcul par le comité de placement (AFPA)"
+"$PY" manage.py placement_prices hope-44 >/dev/null || fail "placement_prices a échoué sur SQLite"
+PLANNER_JAR="$ROOT/var/$TAG.planner.cookies"
+JAR="$PLANNER_JAR"
+fetch /connexion/ 200
+CSRF="$(sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' "$PAGE" | head -n 1)"
+STATUS="$(curl -s -o "$PAGE" -w '%{http_code}' -b "$JAR" -c "$JAR" -e "$BASE/connexion/" \
+  --data-urlencode "csrfmiddlewaretoken=$CSRF" --data-urlencode "username=david.lemaire" \
+  --data-urlencode "password=$PASSWORD" "$BASE/connexion/")" || fail "POST /connexion/ (AFPA) : pas de réponse"
+[ "$STATUS" = "302" ] || fail "la connexion de david.lemaire a échoué (statut $STATUS)"
+fetch /programmes/hope-44/affectations/ 200
+expect "Modèle entraîné le" "modèle de réussite entraîné au chargement de la démo"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur les affectations"
+# post URL REFERER: a form POST with the page's CSRF token; prints the redirect target.
+post() {
+  local token
+  token="$(sed -n 's/.*name="csrfmiddlewaretoken" value="\([^"]*\)".*/\1/p' "$PAGE" | head -n 1)"
+  curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -b "$JAR" -c "$JAR" -e "$BASE$2" \
+    --data-urlencode "csrfmiddlewaretoken=$token" "$BASE$1"
+}
+read -r STATUS TARGET <<<"$(post /programmes/hope-44/affectations/nouvelle/ /programmes/hope-44/affectations/)"
+[ "$STATUS" = "302" ] || fail "nouvelle affectation : statut $STATUS au lieu d'une redirection"
+BATCH_PATH="${TARGET#"$BASE"}"
+BATCH_PATH="${BATCH_PATH%%#*}"
+fetch "$BATCH_PATH" 200
+expect "Calculer l'affectation" "affectation en préparation"
+read -r STATUS TARGET <<<"$(post "${BATCH_PATH}calculer/" "$BATCH_PATH")"
+[ "$STATUS" = "302" ] || fail "calcul de l'affectation : statut $STATUS au lieu d'une redirection"
+fetch "$BATCH_PATH" 200
+expect "Optimum prouvé" "affectation calculée"
+expect "réussite prédite" "explications de l'affectation"
+expect "Premier arrivé" "rapport d'équité"
+grep -q "!!INVALID" "$PAGE" && fail "variable de gabarit inconnue sur une affectation"
+JAR="$JAR_MAIN"
+rm -f "$PLANNER_JAR"
+
 "$PY" manage.py audit_verify >/dev/null || fail "la chaîne d'audit ne se vérifie plus après les lectures"
-echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services, API, programmes et indicateurs, pistes et métiers consultés)"
+echo "smoke : OK (démo chargée, servie, connexion, portefeuille, parcours, offre de services, API, programmes et indicateurs, pistes et métiers consultés, affectation calculée)"

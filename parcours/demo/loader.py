@@ -44,7 +44,7 @@ from .generator import (
 )
 from .models import DemoLoad
 from .names import Names, ascii_slug
-from .programmes import load_programmes
+from .programmes import HOPE_CODE, load_programmes
 from .recommendations import demo_recommendation_decisions
 from .referrals import demo_referrals
 from .writer import RowWriter
@@ -449,9 +449,23 @@ def demo_load(
             demo_referrals(organisations=team["organisations"], seed=seed)
             # Programmes before the scan, so that programme exits without a next step are caught.
             load_programmes(now=now)
+            # The HOPE-like programme's outcome model, trained on its past exits (as a planner
+            # would with "Entraîner le modèle"), so that the first placement uses it.
+            train_demo_outcome_model()
             # The counsellors' past decisions on proposals (synthetic), for the usage page.
             demo_recommendation_decisions(now=now, seed=seed)
             scan_breaks()
         return DemoLoad.objects.create(
             loaded_at=now, seed=seed, persons=persons, duration_s=round(time.perf_counter() - started, 3)
         )
+
+
+def train_demo_outcome_model() -> None:
+    """Train the HOPE-like programme's outcome model on its past exits, audited without actor as
+    `manage.py placement_train` does."""
+    from parcours.matching.services_outcome import outcome_model_train_unattended
+    from parcours.programmes.models import Programme
+
+    programme = Programme.objects.filter(code=HOPE_CODE).first()
+    if programme is not None:
+        outcome_model_train_unattended(programme=programme)

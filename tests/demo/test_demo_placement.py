@@ -26,6 +26,8 @@ from parcours.demo.programmes import (
 )
 from parcours.diagnostics.models import LanguageLevel
 from parcours.matching import outcome
+from parcours.matching.enums import ModelStatus
+from parcours.matching.models import OutcomeModel
 from parcours.matching.selectors import travel_limit_km
 from parcours.matching.selectors_outcome import training_set
 from parcours.pathways.models import FollowUpMember
@@ -58,7 +60,15 @@ def _fingerprint() -> dict:
         ).values_list("diagnostic__person__last_name", "diagnostic__person__first_name", "level")
     )
     outcomes = Counter(Enrolment.objects.filter(programme__code=HOPE_CODE).values_list("state", "exit_outcome"))
-    return {"candidacies": candidacies, "levels": levels, "outcomes": sorted(outcomes.items())}
+    models = list(
+        OutcomeModel.objects.filter(programme__code=HOPE_CODE).values_list("status", "n_samples", "auc", "params")
+    )
+    return {
+        "candidacies": candidacies,
+        "levels": levels,
+        "outcomes": sorted(outcomes.items()),
+        "models": models,
+    }
 
 
 def _load() -> None:
@@ -228,3 +238,13 @@ def test_applicant_plan_is_pure():
     assert plan[: len(APPLICANT_CASES)] == list(APPLICANT_CASES)
     assert sum(a.waiting for a in plan) >= 3
     assert all(a.sessions and len(set(a.sessions)) == len(a.sessions) for a in plan)
+
+
+def test_the_hope_outcome_model_is_trained_at_load_on_its_own_history(loaded):
+    (model,) = OutcomeModel.objects.filter(programme__code=HOPE_CODE)
+    X, y = training_set(programme=Programme.objects.get(code=HOPE_CODE))
+    assert model.status == ModelStatus.ACTIVE
+    assert model.n_samples == len(y) and model.n_positive == int(y.sum())
+    assert len(model.auc_folds) == 5
+    assert model.auc == pytest.approx(float(np.mean(model.auc_folds)), abs=1e-6)
+    assert sum(bin_["n"] for bin_ in model.calibration) == model.n_samples
