@@ -313,11 +313,9 @@ def _session(
         partner_companies=spec.partners,
         offers_childcare=spec.childcare,
         offers_housing=spec.housing,
+        min_french_level=spec.min_french,
+        hosts_households=spec.households,
     )
-    if spec.min_french or spec.households:
-        # The placement constraints are not (yet) arguments of session_create: set on the row.
-        session.min_french_level, session.hosts_households = spec.min_french, spec.households
-        Session.objects.filter(pk=session.pk).update(min_french_level=spec.min_french, hosts_households=spec.households)
     return session
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
+from parcours.diagnostics.enums import CecrlLevel
 from parcours.notifications.services import notify
 from parcours.occupations.models import RomeJob
 from parcours.organisations.enums import ACCOMPANYING_ROLES
@@ -212,6 +213,17 @@ def _require_session_manager(membership: Membership | None, programme: Programme
 # Sessions
 
 
+def _french_level_errors(level: str) -> dict[str, str]:
+    if level and level not in CecrlLevel.values:
+        return {
+            "min_french_level": _(
+                "Niveau de français inconnu : %(level)s. Choisissez un niveau du CECRL (A1.1 à C2) ou aucun minimum."
+            )
+            % {"level": level}
+        }
+    return {}
+
+
 @transaction.atomic
 def session_create(
     *,
@@ -227,8 +239,14 @@ def session_create(
     partner_companies: Sequence[str] = (),
     offers_childcare: bool = False,
     offers_housing: bool = False,
+    min_french_level: str = "",
+    hosts_households: bool = False,
 ) -> Session:
+    """Open a session. `min_french_level` is the CECRL level needed to follow it (blank: none) and
+    `hosts_households` says whether a household can be placed there together: both are constraints
+    of the placement optimiser."""
     _require_session_manager(membership, programme, operator)
+    min_french_level = (min_french_level or "").strip()
     label = (label or "").strip()
     errors = _session_errors(
         programme=programme, label=label, operator=operator, starts_on=starts_on, ends_on=ends_on, places=places
@@ -241,6 +259,7 @@ def session_create(
     partners, partner_errors = _partners(partner_companies)
     errors.update(job_errors)
     errors.update(partner_errors)
+    errors.update(_french_level_errors(min_french_level))
     if errors:
         raise ValidationError(errors)
     session = Session.objects.create(
@@ -254,6 +273,8 @@ def session_create(
         partner_companies=partners,
         offers_childcare=bool(offers_childcare),
         offers_housing=bool(offers_housing),
+        min_french_level=min_french_level,
+        hosts_households=bool(hosts_households),
         created_by=membership.user,
     )
     session.target_jobs.set(jobs)
@@ -282,6 +303,8 @@ def session_update(
     partner_companies: Sequence[str] | None = None,
     offers_childcare: bool | None = None,
     offers_housing: bool | None = None,
+    min_french_level: str | None = None,
+    hosts_households: bool | None = None,
     status: str | None = None,
 ) -> Session:
     """Change the fields passed (None leaves one as it is). The session row is locked so that the
@@ -300,6 +323,10 @@ def session_update(
         "places": places if places is not None else session.places,
         "offers_childcare": bool(offers_childcare) if offers_childcare is not None else session.offers_childcare,
         "offers_housing": bool(offers_housing) if offers_housing is not None else session.offers_housing,
+        "min_french_level": (min_french_level or "").strip()
+        if min_french_level is not None
+        else session.min_french_level,
+        "hosts_households": bool(hosts_households) if hosts_households is not None else session.hosts_households,
         "status": status if status is not None else session.status,
     }
     errors = _session_errors(
@@ -312,6 +339,7 @@ def session_update(
     )
     if new["status"] not in SessionStatus.values:
         errors["status"] = _("Choisissez un statut de session dans la liste.")
+    errors.update(_french_level_errors(new["min_french_level"]))
     if "places" not in errors:
         taken = _seats_taken(session)
         if new["places"] < taken:

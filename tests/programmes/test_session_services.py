@@ -173,3 +173,38 @@ def test_stranger_cannot_update_a_session():
 )
 def test_add_months_keeps_the_day_or_takes_the_month_end(day, months, expected):
     assert add_months(day, months) == expected
+
+
+def test_placement_constraints_are_set_at_creation_and_changed_by_update(manager, programme, centre):
+    session = _create(manager, programme, centre, min_french_level="B1", hosts_households=True)
+    session.refresh_from_db()
+    assert (session.min_french_level, session.hosts_households) == ("B1", True)
+    default = _create(manager, programme, centre)
+    default.refresh_from_db()
+    assert (default.min_french_level, default.hosts_households) == ("", False)
+    session_update(membership=manager, session=session, min_french_level="", hosts_households=False)
+    session.refresh_from_db()
+    assert (session.min_french_level, session.hosts_households) == ("", False)
+    entry = AuditEntry.objects.filter(object_type="programmes.session").latest("pk")
+    assert sorted(entry.fields) == ["hosts_households", "min_french_level"]
+    session_update(membership=manager, session=session, min_french_level="A2")
+    session.refresh_from_db()
+    assert (session.min_french_level, session.hosts_households) == ("A2", False)
+
+
+def test_unknown_french_level_is_refused_and_nothing_written(manager, programme, centre):
+    before = _written()
+    with pytest.raises(ValidationError) as exc:
+        _create(manager, programme, centre, min_french_level="B3", hosts_households=True)
+    assert exc.value.message_dict["min_french_level"] == [
+        "Niveau de français inconnu : B3. Choisissez un niveau du CECRL (A1.1 à C2) ou aucun minimum."
+    ]
+    assert _written() == before
+    session = SessionFactory(programme=programme, operator=centre, min_french_level="A1")
+    before = _written()
+    with pytest.raises(ValidationError) as exc:
+        session_update(membership=manager, session=session, min_french_level="Z", hosts_households=True, places=20)
+    assert list(exc.value.message_dict) == ["min_french_level"]
+    assert _written() == before
+    session.refresh_from_db()
+    assert (session.min_french_level, session.hosts_households, session.places) == ("A1", False, 12)

@@ -167,6 +167,35 @@ def test_session_form_bad_input_writes_nothing(login, programme, centre):
     assert not Session.objects.exists()
 
 
+def test_session_form_sets_and_changes_the_placement_constraints(login, programme, centre):
+    client = login(MembershipFactory(organisation=centre))
+    html = html_of(client.get(reverse("session_create", args=["hope"])))
+    assert "Niveau de français minimum" in html and "Aucun minimum" in html
+    assert escape("Accueille les familles (foyer placé ensemble)") in html
+    assert "Utilisé par les affectations" in html
+    response = client.post(
+        reverse("session_create", args=["hope"]),
+        _session_post(centre, target_rome_codes="", min_french_level="A2", hosts_households="on"),
+    )
+    session = Session.objects.get(label="HOPE Rezé")
+    assert response.url == reverse("session_detail", args=[session.pk])
+    assert (session.min_french_level, session.hosts_households) == ("A2", True)
+    html = html_of(client.get(reverse("session_edit", args=[session.pk])))
+    assert '<option value="A2" selected>' in html
+    data = _session_post(centre, target_rome_codes="", status="open", min_french_level="")
+    client.post(reverse("session_edit", args=[session.pk]), data)
+    session.refresh_from_db()
+    assert (session.min_french_level, session.hosts_households) == ("", False)
+
+
+def test_session_form_refuses_an_unknown_french_level(login, programme, centre):
+    client = login(MembershipFactory(organisation=centre))
+    data = _session_post(centre, target_rome_codes="", min_french_level="B3")
+    html = html_of(client.post(reverse("session_create", args=["hope"]), data))
+    assert escape("Choisissez un niveau de français de la liste.") in html
+    assert not Session.objects.exists()
+
+
 def test_session_create_refused_to_others(login, programme):
     client = login(MembershipFactory())
     assert client.get(reverse("session_create", args=["hope"])).status_code == 403
@@ -212,6 +241,16 @@ def test_session_page_shows_only_counts_to_others(login, session):
     assert candidate.pathway.person.last_name.upper() not in html
     assert "Nombre de personnes par état" in html
     assert reverse("enrolment_transition", args=[candidate.pk, "selected"]) not in html
+
+
+def test_session_page_shows_the_placement_constraints_when_set(login, session):
+    client = login(MembershipFactory())
+    html = html_of(client.get(reverse("session_detail", args=[session.pk])))
+    assert "Niveau de français minimum" not in html and "foyer placé ensemble" not in html
+    Session.objects.filter(pk=session.pk).update(min_french_level="B1", hosts_households=True)
+    html = html_of(client.get(reverse("session_detail", args=[session.pk])))
+    assert "<dt>Niveau de français minimum</dt><dd>B1</dd>" in html
+    assert escape("accueille les familles (foyer placé ensemble)") in html
 
 
 def test_session_page_unknown_is_404(login):

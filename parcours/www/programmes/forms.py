@@ -5,6 +5,7 @@ services' job, whose French messages are put back on the form or shown at the to
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from parcours.diagnostics.enums import CecrlLevel
 from parcours.organisations.models import Organisation
 from parcours.programmes.enums import AbandonReason, NotSelectedReason, SessionStatus, TargetPublic
 from parcours.programmes.services_enrolment import REASON_MAX_LENGTH
@@ -107,6 +108,18 @@ class SessionForm(forms.Form):
     )
     offers_childcare = forms.BooleanField(label=_("Solution de garde d'enfants proposée"), required=False)
     offers_housing = forms.BooleanField(label=_("Hébergement proposé"), required=False)
+    min_french_level = forms.ChoiceField(
+        label=_("Niveau de français minimum"),
+        choices=[("", _("Aucun minimum")), *CecrlLevel.choices],
+        required=False,
+        help_text=_("Niveau du CECRL nécessaire pour suivre la session."),
+        error_messages={"invalid_choice": _("Choisissez un niveau de français de la liste.")},
+    )
+    hosts_households = forms.BooleanField(
+        label=_("Accueille les familles (foyer placé ensemble)"),
+        help_text=_("Utilisé par les affectations : les membres d'un même foyer peuvent y être placés ensemble."),
+        required=False,
+    )
     status = forms.ChoiceField(label=_("Statut"), choices=SessionStatus.choices, required=False)
 
     def __init__(self, *args, operators, with_status: bool = False, **kwargs):

@@ -175,6 +175,8 @@ SESSION_FIELDS = (
     "partner_companies",
     "offers_childcare",
     "offers_housing",
+    "min_french_level",
+    "hosts_households",
 )
 
 
@@ -237,6 +239,8 @@ def session_edit(request, session_id: int):
         "partner_companies": session.partner_companies,
         "offers_childcare": session.offers_childcare,
         "offers_housing": session.offers_housing,
+        "min_french_level": session.min_french_level,
+        "hosts_households": session.hosts_households,
         "status": session.status,
     }
     if request.method == "POST":
