@@ -450,8 +450,8 @@ def demo_load(
             # Programmes before the scan, so that programme exits without a next step are caught.
             load_programmes(now=now)
             # The HOPE-like programme's outcome model, trained on its past exits (as a planner
-            # would with "Entraîner le modèle"), so that the first placement uses it.
-            train_demo_outcome_model()
+            # would with "Entraîner le modèle"), and its online prices (as the daily task would).
+            prepare_demo_placement()
             # The counsellors' past decisions on proposals (synthetic), for the usage page.
             demo_recommendation_decisions(now=now, seed=seed)
             scan_breaks()
@@ -460,12 +460,14 @@ def demo_load(
         )
 
 
-def train_demo_outcome_model() -> None:
+def prepare_demo_placement() -> None:
     """Train the HOPE-like programme's outcome model on its past exits, audited without actor as
-    `manage.py placement_train` does."""
+    `manage.py placement_train` does, then compute its online prices as `placement_prices` does."""
     from parcours.matching.services_outcome import outcome_model_train_unattended
+    from parcours.matching.services_placement import prices_refresh
     from parcours.programmes.models import Programme
 
     programme = Programme.objects.filter(code=HOPE_CODE).first()
     if programme is not None:
         outcome_model_train_unattended(programme=programme)
+        prices_refresh(programme=programme)

@@ -26,8 +26,8 @@ from parcours.demo.programmes import (
 )
 from parcours.diagnostics.models import LanguageLevel
 from parcours.matching import outcome
-from parcours.matching.enums import ModelStatus
-from parcours.matching.models import OutcomeModel
+from parcours.matching.enums import ModelStatus, ScoreSource
+from parcours.matching.models import OutcomeModel, PlacementPrices
 from parcours.matching.selectors import travel_limit_km
 from parcours.matching.selectors_outcome import training_set
 from parcours.pathways.models import FollowUpMember
@@ -248,3 +248,12 @@ def test_the_hope_outcome_model_is_trained_at_load_on_its_own_history(loaded):
     assert len(model.auc_folds) == 5
     assert model.auc == pytest.approx(float(np.mean(model.auc_folds)), abs=1e-6)
     assert sum(bin_["n"] for bin_ in model.calibration) == model.n_samples
+
+
+def test_the_hope_online_prices_are_computed_at_load(loaded):
+    (prices,) = PlacementPrices.objects.filter(programme__code=HOPE_CODE)
+    upcoming = Session.objects.filter(programme__code=HOPE_CODE, starts_on__gte=timezone.localdate())
+    assert prices.score_source == ScoreSource.MODEL
+    assert prices.expected_arrivals > 0
+    assert set(prices.prices) == {str(pk) for pk in upcoming.values_list("pk", flat=True)}
+    assert all(0 <= value <= 1 for value in prices.prices.values())
