@@ -44,6 +44,8 @@ from . import forms
 
 # Below this price a session is not contested (the dual price of its capacity is zero up to rounding).
 PRICE_EPSILON = 0.005
+# From this price (3 points of predicted success per place) a session reads as "très demandée".
+HIGH_PRICE = 0.03
 SOLVER_SENTENCES = {
     "flow": _("Optimum prouvé (flot à coût minimum)"),
     "mip": _("Optimum prouvé (programme en nombres entiers, foyers gardés ensemble)"),
@@ -99,6 +101,8 @@ def price_text(price: float | None) -> str:
         return ""
     if price < PRICE_EPSILON:
         return _("non disputée")
+    if price < HIGH_PRICE:
+        return _("prix %(price)s (session demandée)") % {"price": decimal(price)}
     return _("prix %(price)s (session très demandée)") % {"price": decimal(price)}
 
 

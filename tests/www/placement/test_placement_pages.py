@@ -125,6 +125,7 @@ def test_figures_read_as_a_counsellor_reads_them():
     assert views.percent(0.624) == f"62{NBSP}%"
     assert views.percent(None) == "—"
     assert views.price_text(0.0412) == "prix 0,04 (session très demandée)"
+    assert views.price_text(0.0123) == "prix 0,01 (session demandée)"
     assert views.price_text(0.0) == "non disputée"
     assert views.price_text(None) == ""
     rows = views.factor_rows([{"label": "Niveau de français", "effect": 0.8}, {"label": "Distance", "effect": -0.3}])
