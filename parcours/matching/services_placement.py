@@ -29,10 +29,12 @@ from django.utils.translation import gettext as _
 
 from parcours.audit.models import AuditAction
 from parcours.audit.services import audit_log
+from parcours.notifications.services import notify
 from parcours.organisations.models import Membership
 from parcours.pathways.enums import EventKind, PathwayStatus
 from parcours.pathways.models import Pathway
-from parcours.pathways.services import event_record
+from parcours.pathways.services import event_record, member_name
+from parcours.programmes import services_enrolment as enrolment_services
 from parcours.programmes.enums import (
     SEAT_STATES,
     EnrolmentState,
@@ -838,6 +840,23 @@ def batch_validate(*, membership: Membership, batch: PlacementBatch) -> Placemen
             % {"title": title, "session": session.label, "programme": programme.name, "date": _fmt(today)},
             payload={"batch": batch.pk, "enrolment": target.pk, "state": EnrolmentState.ENROLLED},
         )
+        referents = enrolment_services._referent_users(line.pathway, except_user=user)
+        if referents:
+            notify(
+                kind="enrolment_updated",
+                subject=_("Programme %(programme)s : inscrit·e") % {"programme": programme.name},
+                body=_(
+                    "Bonjour,\n\nLa personne que vous accompagnez est inscrite à la session %(session)s "
+                    "(%(title)s, validée par %(who)s)."
+                )
+                % {
+                    "session": enrolment_services._session_title(session),
+                    "title": title,
+                    "who": member_name(membership),
+                },
+                url=enrolment_services._enrolment_url(target),
+                users=referents,
+            )
         audit_log(
             actor=user,
             organisation=membership.organisation,

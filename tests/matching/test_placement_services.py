@@ -19,9 +19,10 @@ from parcours.matching import services_placement as services
 from parcours.matching.enums import BatchKind, BatchStatus, Exclusion, ScoreSource
 from parcours.matching.models import PlacementBatch, PlacementLine, PlacementPrices
 from parcours.matching.tasks import refresh_placement_prices
+from parcours.notifications.models import Notification
 from parcours.organisations.enums import Role
 from parcours.pathways.enums import EventKind
-from parcours.pathways.models import Event
+from parcours.pathways.models import Event, FollowUpMember
 from parcours.programmes.enums import AbandonReason, EnrolmentState, ExitOutcome, NotSelectedReason, SessionStatus
 from parcours.programmes.models import Enrolment, EnrolmentTransition, Session
 from tests.factories import MembershipFactory
@@ -471,6 +472,20 @@ def test_batch_validate_turns_the_proposal_into_enrolments(world, solved):
             pathway_id=line.pathway_id, kind=EventKind.ENROLMENT_UPDATED, payload__batch=batch.pk
         ).exists()
     assert sum(1 for line in lines if line.final_session_id) == 3
+
+
+def test_batch_validate_tells_each_placed_persons_referent(world, solved):
+    services.batch_validate(membership=world["planner"], batch=solved)
+    for line in PlacementLine.objects.filter(batch=solved).select_related("final_session"):
+        seat = FollowUpMember.objects.get(pathway_id=line.pathway_id, is_referent=True, ended_at__isnull=True)
+        sent = Notification.objects.filter(recipient=seat.membership.user, kind="enrolment_updated")
+        if line.final_session_id is None:
+            assert not sent.exists()
+            continue
+        (notification,) = sent
+        assert f"Affectation n° {solved.pk}" in notification.body
+        assert line.final_session.label in notification.body
+        assert notification.url.endswith(f"/{line.enrolment_id}/")
 
 
 def test_batch_validate_moves_a_candidacy_to_a_session_not_applied_to(world):
