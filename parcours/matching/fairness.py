@@ -43,7 +43,6 @@ FRENCH = "Française"
 EU = "Union européenne"
 NON_EU = "Hors Union européenne"
 UNKNOWN = "Inconnue"
-NATIONALITY_GROUPS = (FRENCH, EU, NON_EU, UNKNOWN)
 
 # The 27 member states (since 1 February 2020), ISO 3166-1 alpha-2. Greece is GR in ISO; EL (the EU's
 # own code) is accepted too.

@@ -352,8 +352,7 @@ def fallback_score(job_fit: float, tension: float, distance_ratio: float) -> tup
         "distance_ratio": _unit(distance_ratio, "distance_ratio"),
     }
     effects = [(name, FALLBACK_WEIGHTS[name] * value) for name, value in inputs.items()]
-    raw = FALLBACK_BASE + sum(effect for _name, effect in effects)
-    score = min(FALLBACK_MAX, max(FALLBACK_MIN, raw))
+    score = float(fallback_scores(*(np.array(value) for value in inputs.values())))
     ordered = sorted(range(len(effects)), key=lambda k: (-abs(effects[k][1]), k))
     return score, [(str(FALLBACK_LABELS[effects[k][0]]), float(effects[k][1])) for k in ordered]
 
@@ -364,12 +363,9 @@ def fallback_scores(job_fit: np.ndarray, tension: np.ndarray, distance_ratio: np
     arrays = [np.asarray(a, dtype=np.float64) for a in (job_fit, tension, distance_ratio)]
     if any(np.isnan(a).any() for a in arrays):
         raise ValueError(_("Valeur manquante pour le score transparent."))
-    fit, tight, ratio = (np.clip(a, 0.0, 1.0) for a in arrays)
-    raw = (
-        FALLBACK_BASE
-        + FALLBACK_JOB_FIT_WEIGHT * fit
-        + FALLBACK_TENSION_WEIGHT * tight
-        + FALLBACK_DISTANCE_WEIGHT * ratio
+    raw = FALLBACK_BASE + sum(
+        FALLBACK_WEIGHTS[name] * np.clip(a, 0.0, 1.0)
+        for name, a in zip(("job_fit", "tension", "distance_ratio"), arrays, strict=True)
     )
     return np.clip(raw, FALLBACK_MIN, FALLBACK_MAX)
 

@@ -203,15 +203,15 @@ def solve(instance: Instance, *, time_limit_s: float = 60.0) -> Solution:
     return _solve_flow(instance)
 
 
-def _scale(n: int, nodes: int, levels: int) -> tuple[int, int, int]:
+def _scale(n: int, nodes: int) -> tuple[int, int, int]:
     """(SCALE, BIG, BIGGER): integer costs per level such that one unit of a level outweighs any
     total of the levels below it, and every cost times the node count fits in 64 bits (the
     cost-scaling algorithm multiplies costs by the number of nodes)."""
     scale = MAX_SCALE
     while scale > 1:
         big = scale * (n + 1)
-        bigger = big * (n + 1) if levels > 2 else 0
-        top = max(big, bigger) * 2
+        bigger = big * (n + 1)
+        top = bigger * 2
         if top * (nodes + 1) < INT_LIMIT:
             return scale, big, bigger
         scale //= 2
@@ -228,7 +228,7 @@ def _solve_flow(instance: Instance) -> Solution:
     nodes = n + m + t_count + 2
     # Without minimum shares, "as many people as possible, then the best total" is exactly a
     # maximum flow of minimum cost; with them, each level gets its own cost scale.
-    scale, big, bigger = _scale(n, nodes, 3) if has_minimum else (MAX_SCALE, 0, 0)
+    scale, big, bigger = _scale(n, nodes) if has_minimum else (MAX_SCALE, 0, 0)
 
     # Person → session arcs, added by blocks of people to keep temporary arrays small; the arc ids
     # of a block are consecutive, so the flows are read back block by block the same way.
@@ -474,11 +474,14 @@ def binding_constraints(instance: Instance, solution: Solution) -> list[str]:
             continue
         cause, concerned = _unplaced_cause(instance, members, loads)
         if cause == NO_OPTION:
+            # The members with no option are counted under their constraint; their household
+            # partners who had options are kept out by the household rule.
             for i in members:
-                codes = instance.exclusion[i][instance.exclusion[i] > 0]
-                if instance.allowed[i].any() or not len(codes):
+                if instance.allowed[i].any():
+                    counts[NO_COMMON] = counts.get(NO_COMMON, 0) + 1
+                    sessions.setdefault(NO_COMMON, set())
                     continue
-                code = int(np.bincount(codes).argmax())
+                code = int(np.bincount(instance.exclusion[i][instance.exclusion[i] > 0]).argmax())
                 no_option[code] = no_option.get(code, 0) + 1
             continue
         counts[cause] = counts.get(cause, 0) + len(members)
@@ -524,6 +527,8 @@ def explain(instance: Instance, solution: Solution, i: int) -> Explanation:
     if j < 0:
         members = np.flatnonzero(instance.household == instance.household[i])
         cause, _ = _unplaced_cause(instance, members, _loads(instance, solution.assignment))
+        if cause == NO_OPTION and allowed.any():  # a partner without option keeps this one out
+            cause = NO_COMMON
         reason = CAUSE_REASONS[cause]
     return Explanation(
         session=j if j >= 0 else None,

@@ -42,21 +42,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from parcours.diagnostics.enums import CECRL_ORDER
 from parcours.diagnostics.models import IntegrationContract, LanguageLevel
 from parcours.people.enums import ChildcareSolution
 from parcours.people.models import Child, JobWish, Person, WorkExperience
-from parcours.programmes.enums import SEAT_STATES, EnrolmentState, SessionStatus
+from parcours.programmes import selectors as programme_selectors
+from parcours.programmes.enums import EnrolmentState, SessionStatus
 from parcours.programmes.models import Enrolment, Programme, Session
 from parcours.territories import geo
 
 from . import fairness, outcome, placement, selectors_outcome
 from .enums import Exclusion, ScoreSource
 from .models import OutcomeModel, PlacementLine
+from .scoring import level_rank as scoring_level_rank
 from .selectors import FRENCH, travel_limit_km
 
 # Enrolment states that do not block a session for the batch: an open candidacy (moved to the
@@ -116,17 +117,6 @@ def candidate_from_line(line: PlacementLine) -> Candidate:
     )
 
 
-def seats_taken_subquery() -> Subquery:
-    return Subquery(
-        Enrolment.objects.filter(session_id=OuterRef("pk"), state__in=SEAT_STATES)
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("pk"))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-
-
 def placement_sessions(programme: Programme | int, *, today: datetime.date | None = None) -> QuerySet[Session]:
     """The programme's sessions a batch may place people in: open and not started (starting today
     or later), annotated with `free_places` (never below 0), with commune and département."""
@@ -135,7 +125,7 @@ def placement_sessions(programme: Programme | int, *, today: datetime.date | Non
     return (
         Session.objects.filter(programme_id=pk, status=SessionStatus.OPEN, starts_on__gte=today)
         .select_related("commune__departement", "programme")
-        .annotate(free_places=Greatest(F("places") - Coalesce(seats_taken_subquery(), 0), Value(0)))
+        .annotate(free_places=Greatest(F("places") - Coalesce(programme_selectors.seats_taken_subquery(), 0), Value(0)))
         .order_by("starts_on", "pk")
     )
 
@@ -178,8 +168,9 @@ def french_levels(person_ids: Iterable[int]) -> dict[int, str]:
 
 
 def level_rank(level: str) -> int:
-    """The CECRL level's rank (A1.1 = 0 … C2 = 6), -1 when blank or unknown."""
-    return CECRL_ORDER.index(level) if level in CECRL_ORDER else -1
+    """scoring.level_rank with -1 for a blank or unknown level (an integer array needs a number)."""
+    rank = scoring_level_rank(level)
+    return -1 if rank is None else rank
 
 
 # --- facts -----------------------------------------------------------------------------------------

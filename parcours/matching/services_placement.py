@@ -936,6 +936,11 @@ def expected_arrivals(*, programme: Programme, today: datetime.date | None = Non
 
 
 @transaction.atomic
+def programmes_to_price():
+    """The programmes whose online prices the daily refresh computes: active, with an open session."""
+    return Programme.objects.filter(is_active=True, sessions__status=SessionStatus.OPEN).distinct().order_by("code")
+
+
 def prices_refresh(*, programme: Programme, membership: Membership | None = None) -> PlacementPrices:
     """The prices of the programme's open sessions for the online mode: the dual prices of the
     optimal assignment of past arrivals, standing for the arrivals expected before the sessions

@@ -2,7 +2,6 @@ import logging
 
 from django_tasks import task
 
-from parcours.programmes.enums import SessionStatus
 from parcours.programmes.models import Programme
 
 from . import services_placement
@@ -16,11 +15,10 @@ def refresh_placement_prices(programme_code: str = "") -> int:
     of the programme `programme_code`, or of every active programme with an open session. One
     programme's failure is logged and does not stop the others (each refresh is its own
     transaction). Returns how many programmes were priced."""
-    programmes = Programme.objects.filter(is_active=True).order_by("code")
     if programme_code:
-        programmes = programmes.filter(code=programme_code)
+        programmes = Programme.objects.filter(is_active=True, code=programme_code)
     else:
-        programmes = programmes.filter(sessions__status=SessionStatus.OPEN).distinct()
+        programmes = services_placement.programmes_to_price()
     count = 0
     for programme in programmes:
         try:

@@ -28,7 +28,8 @@ STATE_ORDER = (
 )
 
 
-def _seats_taken_subquery(session_ref: str = "pk"):
+def seats_taken_subquery(session_ref: str = "pk"):
+    """The number of seats taken in a session (enrolments in SEAT_STATES), for annotations."""
     return Subquery(
         Enrolment.objects.filter(session_id=OuterRef(session_ref), state__in=SEAT_STATES)
         .order_by()
@@ -51,7 +52,7 @@ def programmes_catalogue(*, public: str = "", departement: str = "") -> QuerySet
     open_sessions = Session.objects.filter(open_sessions_q(), programme_id=OuterRef("pk"))
     free = (
         Session.objects.filter(open_sessions_q(), programme_id=OuterRef("pk"))
-        .annotate(free=Greatest(F("places") - Coalesce(_seats_taken_subquery(), 0), Value(0)))
+        .annotate(free=Greatest(F("places") - Coalesce(seats_taken_subquery(), 0), Value(0)))
         .order_by()
         .values("programme_id")
         .annotate(total=Sum("free"))

@@ -4,10 +4,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
 from parcours.audit.models import AuditAction
-from parcours.audit.services import audit_log
+from parcours.audit.services import audit_log, audit_log_many
 from parcours.pathways.selectors import pathway_get_for
 from parcours.people.enums import ORDINARY_CATEGORIES
 from parcours.people.selectors import consented_categories
+
+
+def audit_reads(request, rows, view: str) -> None:
+    """One READ entry per (object, person) a page shows, written in one append to the chain; the
+    object type says which page read it ("programmes.enrolment:enrolment_detail")."""
+    audit_log_many(
+        {
+            "actor": request.user,
+            "organisation": request.membership.organisation,
+            "action": AuditAction.READ,
+            "obj": obj,
+            "object_type": f"{obj._meta.label_lower}:{view}",
+            "person": person,
+        }
+        for obj, person in rows
+    )
 
 
 def require_role(request, role: str, message: str):

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from parcours.audit.chain import GENESIS_HASH, ChainLink, first_broken_link, link_hash
 from parcours.audit.models import AuditAction, AuditEntry
-from parcours.audit.services import audit_log
+from parcours.audit.services import audit_log, audit_log_many
 from tests.factories import UserFactory
 
 
@@ -144,3 +144,20 @@ def test_no_anchor_is_written_on_a_broken_chain():
     with pytest.raises(CommandError):
         call_command("audit_verify", "--anchor")
     assert not AuditAnchor.objects.exists()
+
+
+@pytest.mark.django_db
+def test_entries_appended_together_are_chained_in_order_and_verify(django_assert_max_num_queries):
+    user = UserFactory()
+    audit_log(actor=user, action=AuditAction.READ, object_type="test", object_id=0)
+    with django_assert_max_num_queries(5):  # one lock, one read of the chain's end, one insert
+        rows = audit_log_many(
+            {"actor": user, "action": AuditAction.READ, "object_type": "test", "object_id": k} for k in (1, 2, 3)
+        )
+    stored = list(AuditEntry.objects.order_by("id").values_list("object_id", "prev_hash", "hash"))
+    assert [row[0] for row in stored[-3:]] == ["1", "2", "3"]
+    assert [row.hash for row in rows] == [row[2] for row in stored[-3:]]
+    assert [row[1] for row in stored[1:]] == [row[2] for row in stored[:-1]]
+    assert audit_log_many([]) == []
+    out = StringIO()
+    call_command("audit_verify", stdout=out)

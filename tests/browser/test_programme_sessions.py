@@ -28,7 +28,14 @@ def session(centre_staff):
         eligibility_rules=[{"field": "age", "op": "between", "value": [18, 64]}],
         operators=[centre_staff.organisation],
     )
-    return SessionFactory(programme=programme, operator=centre_staff.organisation, label=SESSION_LABEL, places=1)
+    return SessionFactory(
+        programme=programme,
+        operator=centre_staff.organisation,
+        label=SESSION_LABEL,
+        places=1,
+        min_french_level="A2",
+        hosts_households=True,
+    )
 
 
 @pytest.fixture
@@ -61,6 +68,7 @@ def test_counsellor_proposes_and_the_centre_enrols_and_starts(
     axe_check(page, "programme-detail")
     page.get_by_role("link", name=SESSION_LABEL).click()
     page.get_by_role("heading", name=re.compile("Candidat·e")).wait_for()
+    assert page.get_by_text("Niveau de français minimum").first.is_visible()  # the placement fields
     axe_check(page, "session-detail-candidate")
 
     page.get_by_role("button", name="Retenir la candidature").click()
@@ -74,3 +82,14 @@ def test_counsellor_proposes_and_the_centre_enrols_and_starts(
     enrolment.refresh_from_db()
     assert enrolment.state == EnrolmentState.IN_PROGRESS
     assert enrolment.enrolled_on is not None and enrolment.entered_on == enrolment.enrolled_on
+
+
+def test_the_session_form_with_its_placement_fields_passes_axe(page, axe_check, browser_login, centre_staff, session):
+    browser_login(centre_staff)
+    page.goto(f"/programmes/{session.programme.code}/sessions/nouvelle/")
+    assert page.get_by_label("Niveau de français minimum").is_visible()
+    axe_check(page, "session-form")
+    page.get_by_label("Niveau de français minimum").select_option("A2")
+    page.get_by_role("button", name="Enregistrer la session").click()  # other fields empty: errors
+    page.get_by_label("Niveau de français minimum").wait_for()
+    axe_check(page, "session-form-errors")

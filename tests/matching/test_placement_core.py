@@ -335,3 +335,27 @@ def test_binding_names_households_and_maximum_shares():
     assert solution.binding == [
         "Capacité : 1 personne(s) non placée(s) parce que les sessions qui leur sont possibles sont complètes (A)."
     ]
+
+
+def test_a_partner_kept_out_by_the_household_rule_is_counted_and_told_why():
+    # One member refuses the only session: both stay out, each under their own reason.
+    instance = Instance(
+        np.array([[0.5], [0.5]]),
+        np.array([[Exclusion.REFUSED], [0]]),
+        np.array([2]),
+        np.array([0, 0]),
+        np.ones(1, bool),
+        np.zeros(1, int),
+        labels=("A",),
+    )
+    solution = solve(instance)
+    assert solution.placed == 0
+    assert solution.binding == [
+        "Foyers : 1 personne(s) non placée(s) parce qu'aucune session n'est possible pour tout leur foyer à la fois "
+        "(contraintes de chacun, ou accueil des familles).",
+        "Session refusée par la personne : 1 personne(s) n'ont aucune session possible pour cette raison.",
+    ]
+    assert explain(instance, solution, 0).unplaced_reason == "Aucune session ne respecte ses contraintes."
+    assert (
+        explain(instance, solution, 1).unplaced_reason == "Aucune session n'est possible pour tout son foyer à la fois."
+    )

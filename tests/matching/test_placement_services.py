@@ -970,3 +970,19 @@ def test_batch_observed_of_an_online_batch_computes_the_groups(world):
     result = selectors.batch_observed(membership=world["planner"], batch=batch)
     assert result["overall"]["pending"] == 1 and result["overall"]["n"] == 0
     assert [g["label"] for d in result["dimensions"] if d["key"] == "french_level" for g in d["groups"]] == ["Inconnu"]
+
+
+@pytest.mark.parametrize("what", ["membership", "organisation", "user"])
+def test_an_inactive_operator_professional_is_not_a_planner(world, solved, what):
+    planner = world["planner"]
+    row = {"membership": planner, "organisation": planner.organisation, "user": planner.user}[what]
+    row.is_active = False
+    row.save(update_fields=["is_active"])
+    before = (PlacementBatch.objects.count(), AuditEntry.objects.count())
+    assert not selectors.can_plan(planner, world["programme"])
+    with pytest.raises(Http404):
+        selectors.batch_get(membership=planner, batch_id=solved.pk)
+    with pytest.raises(PermissionDenied):
+        services.batch_validate(membership=planner, batch=solved)
+    assert (PlacementBatch.objects.count(), AuditEntry.objects.count()) == before
+    assert PlacementBatch.objects.get(pk=solved.pk).status == BatchStatus.SOLVED

@@ -16,12 +16,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from parcours.audit.models import AuditAction
-from parcours.audit.services import audit_log
 from parcours.programmes import selectors_calls, services_calls
 from parcours.programmes.enums import ProjectType, TargetPublic
 from parcours.programmes.models import CallForProjects
-from parcours.www.decorators import pathway_view
+from parcours.www.decorators import audit_reads, pathway_view
 from parcours.www.forms_flow import paginate, submit_form
 from parcours.www.pathway_context import pathway_context, require_can_edit
 
@@ -176,15 +174,7 @@ def project_detail(request, project_id: int):
         participants = list(selectors_calls.project_participants(membership=membership, project=project))
         others = selectors_calls.project_participants_not_named(membership=membership, project=project)
         # Each person named on the page is a read of their data (and tells a protection status).
-        for participant in participants:
-            audit_log(
-                actor=request.user,
-                organisation=membership.organisation,
-                action=AuditAction.READ,
-                obj=participant,
-                object_type=f"{participant._meta.label_lower}:project_detail",
-                person=participant.pathway.person,
-            )
+        audit_reads(request, ((p, p.pathway.person) for p in participants), "project_detail")
     actual = project.actual
     context = {
         "title": project.title,

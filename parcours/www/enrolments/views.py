@@ -15,14 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from parcours.audit.models import AuditAction
-from parcours.audit.services import audit_log
 from parcours.organisations.enums import ACCOMPANYING_ROLES
 from parcours.people.enums import DataCategory
 from parcours.people.selectors import consented_categories
 from parcours.programmes import access, enums, selectors, services_progress, services_surveys
 from parcours.programmes.models import Enrolment, FollowUpSurvey, ProgrammeStep
 from parcours.programmes.services_enrolment import eligibility_readable, snapshot_categories
+from parcours.www.decorators import audit_reads
 from parcours.www.forms_flow import paginate, submit_form
 
 from . import forms
@@ -63,17 +62,6 @@ def _enrolment(request, enrolment_id: int) -> Enrolment:
     if request.membership is None:
         raise Http404(_("Inscription introuvable."))
     return selectors.enrolment_get_for(membership=request.membership, enrolment_id=enrolment_id)
-
-
-def _audit_read(request, obj, person, view: str) -> None:
-    audit_log(
-        actor=request.user,
-        organisation=request.membership.organisation,
-        action=AuditAction.READ,
-        obj=obj,
-        object_type=f"{obj._meta.label_lower}:{view}",
-        person=person,
-    )
 
 
 def _moves(request, enrolment: Enrolment) -> list[dict]:
@@ -221,7 +209,7 @@ def _context(request, enrolment: Enrolment, **bound) -> dict:
 
 
 def _render(request, enrolment: Enrolment, *, status: int = 200, **bound):
-    _audit_read(request, enrolment, enrolment.pathway.person, "enrolment_detail")
+    audit_reads(request, [(enrolment, enrolment.pathway.person)], "enrolment_detail")
     return render(request, "enrolments/detail.html", _context(request, enrolment, **bound), status=status)
 
 
@@ -353,7 +341,7 @@ def survey_todo(request):
 
 def _survey_render(request, survey: FollowUpSurvey, form, *, status: int = 200):
     enrolment = survey.enrolment
-    _audit_read(request, survey, enrolment.pathway.person, "survey_answer")
+    audit_reads(request, [(survey, enrolment.pathway.person)], "survey_answer")
     context = {
         "title": _("Enquête de suivi à %(n)s mois") % {"n": survey.wave_months},
         "nav": "surveys",

@@ -30,14 +30,13 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from parcours.audit.models import AuditAction
-from parcours.audit.services import audit_log
 from parcours.matching import access as placement_access
 from parcours.matching import selectors_outcome, selectors_placement, services_outcome, services_placement
 from parcours.matching.enums import BatchKind, BatchStatus, Exclusion, ModelStatus, ScoreSource
 from parcours.matching.models import OutcomeModel, PlacementBatch, PlacementLine
 from parcours.programmes import selectors as programme_selectors
 from parcours.programmes.models import Programme
+from parcours.www.decorators import audit_reads
 from parcours.www.forms_flow import add_service_errors, refusal_message
 
 from . import forms
@@ -173,18 +172,6 @@ def _programme_for(request, code: str) -> Programme:
     programme = programme_selectors.programme_get(code=code)
     placement_access.require_plan(request.membership, programme)
     return programme
-
-
-def _audit_read(request, obj, person, view: str) -> None:
-    """One READ entry for one person the page shows (as parcours.www.enrolments.views)."""
-    audit_log(
-        actor=request.user,
-        organisation=request.membership.organisation,
-        action=AuditAction.READ,
-        obj=obj,
-        object_type=f"{obj._meta.label_lower}:{view}",
-        person=person,
-    )
 
 
 def _batch_for(request, programme: Programme, batch_id: int) -> PlacementBatch:
@@ -334,8 +321,7 @@ def placement_home(request, code: str):
     model = _latest_model(programme)
     prices, price_rows = selectors_placement.latest_prices(membership=membership, programme=programme)
     candidates = list(selectors_placement.online_candidates(membership=membership, programme=programme))
-    for pathway in candidates:
-        _audit_read(request, pathway, pathway.person, "placement_home")
+    audit_reads(request, ((pathway, pathway.person) for pathway in candidates), "placement_home")
     context = {
         "title": _("Affectations"),
         "nav": "programmes",
@@ -582,8 +568,7 @@ def placement_batch(request, code: str, batch_id: int):
     programme = _programme_for(request, code)
     batch = _batch_for(request, programme, batch_id)
     lines = list(selectors_placement.batch_lines(membership=request.membership, batch=batch))
-    for line in lines:
-        _audit_read(request, line, line.pathway.person, "placement_batch")
+    audit_reads(request, ((line, line.pathway.person) for line in lines), "placement_batch")
     labels = _session_labels(selectors_placement.batch_sessions(batch))
     for line in lines:
         for session in (line.final_session, line.proposed_session):
@@ -799,7 +784,7 @@ def placement_line_preferences(request, code: str, batch_id: int, line_id: int):
         "was_solved": batch.status == BatchStatus.SOLVED,
         "back_url": _batch_url(batch, f"ligne-{line.pk}"),
     }
-    _audit_read(request, line, line.pathway.person, "placement_line_preferences")
+    audit_reads(request, [(line, line.pathway.person)], "placement_line_preferences")
     return render(request, "placement/preferences.html", context, status=status)
 
 
@@ -847,5 +832,5 @@ def placement_line_override(request, code: str, batch_id: int, line_id: int):
         "form": form,
         "back_url": _batch_url(batch, f"ligne-{line.pk}"),
     }
-    _audit_read(request, line, line.pathway.person, "placement_line_override")
+    audit_reads(request, [(line, line.pathway.person)], "placement_line_override")
     return render(request, "placement/override.html", context, status=status)

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from parcours.matching.services_placement import prices_refresh
-from parcours.programmes.enums import SessionStatus
+from parcours.matching.services_placement import prices_refresh, programmes_to_price
 from parcours.programmes.models import Programme
 
 
@@ -22,11 +21,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Programme inconnu : « {code} ». Vérifiez le code du programme.")
             programmes = [programme]
         else:
-            programmes = list(
-                Programme.objects.filter(is_active=True, sessions__status=SessionStatus.OPEN)
-                .distinct()
-                .order_by("code")
-            )
+            programmes = list(programmes_to_price())
         failed = []
         for programme in programmes:
             try:
